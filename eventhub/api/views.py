@@ -1,0 +1,209 @@
+"""Card-issuing dialect views for events, the catalog and accounts: parse, authorize, call a service, render."""
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from eventhub import selectors
+from eventhub.api.permissions import IsStaffKey, ReadOrStaffWrite
+from eventhub.api.scoping import acting_account, caller_account, scoped
+from eventhub.api.serializers import (
+    AccountSerializer,
+    EventBatchSerializer,
+    EventSerializer,
+    EventSubmissionSerializer,
+    EventTypeSerializer,
+    EventWithoutContentSerializer,
+    cursor_body,
+)
+from eventhub.errors import InvalidInput
+from eventhub.models import Account, Event, EventType
+from eventhub.pagination import Page, parse_page_size, token_page
+from eventhub.services import catalog
+from eventhub.services.accounts import create_account_with_key
+from eventhub.services.ingest import Submission, publish_batch
+from eventhub.timeparse import parse_query_datetime
+
+CURSOR_PARAMS = [
+    OpenApiParameter("page_size", int, description="1-100, default 20"),
+    OpenApiParameter("starting_after", str, description="Token of the item after which to start (older items)."),
+    OpenApiParameter("ending_before", str, description="Token of the item before which to end (newer items)."),
+]
+TIME_PARAMS = [
+    OpenApiParameter("begin", str, description="RFC 3339; only items created at or after it."),
+    OpenApiParameter("end", str, description="RFC 3339; only items created before it."),
+]
+
+
+def cursor_args(request) -> dict:
+    params = request.query_params
+    return {
+        "page_size": parse_page_size(params.get("page_size")),
+        "starting_after": params.get("starting_after") or None,
+        "ending_before": params.get("ending_before") or None,
+    }
+
+
+def truthy(raw: str | None, field: str, default: bool = False) -> bool:
+    if raw in (None, ""):
+        return default
+    if raw.lower() in ("true", "1"):
+        return True
+    if raw.lower() in ("false", "0"):
+        return False
+    raise InvalidInput(f"{field} must be true or false.", {field: ["Must be true or false."]})
+
+
+class EventListView(APIView):
+    @extend_schema(
+        operation_id="events_list",
+        parameters=[
+            *TIME_PARAMS,
+            *CURSOR_PARAMS,
+            OpenApiParameter("event_types", str, description="Comma-separated event type names."),
+            OpenApiParameter("with_content", bool),
+        ],
+        responses=inline_serializer("EventPage", {"data": EventSerializer(many=True), "has_more": serializers.BooleanField()}),
+    )
+    def get(self, request):
+        params = request.query_params
+        queryset = selectors.events_for(
+            caller_account(request),
+            begin=parse_query_datetime(params.get("begin"), "begin"),
+            end=parse_query_datetime(params.get("end"), "end"),
+            event_types=selectors.split_csv(params.get("event_types")),
+        ).select_related("caused_by")
+        page = token_page(queryset, **cursor_args(request))
+        with_content = truthy(params.get("with_content"), "with_content", default=True)
+        return Response(cursor_body(EventSerializer if with_content else EventWithoutContentSerializer, page))
+
+    @extend_schema(
+        operation_id="events_publish",
+        request=EventSubmissionSerializer,
+        responses={201: EventSerializer, 200: EventSerializer},
+        parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER)],
+        description="Publish one event, or a batch with `{\"events\": [...]}` (up to EVENTHUB_MAX_BATCH_SIZE). "
+        "A batch is all-or-nothing; errors name the failing item, e.g. `events[3].payload.amount`.",
+    )
+    def post(self, request):
+        if isinstance(request.data, dict) and "events" in request.data:
+            return self._publish_batch(request)
+        body = EventSubmissionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        account = acting_account(request, request.data.get("account_token") if isinstance(request.data, dict) else None)
+        key = request.headers.get("Idempotency-Key") or data.get("idempotency_key")
+        result = publish_batch(
+            account, [Submission(data["event_type"], data["payload"], key, data.get("occurred_at"))], single=True
+        )[0]
+        return Response(
+            EventSerializer(result.event).data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )
+
+    def _publish_batch(self, request):
+        from django.conf import settings
+
+        items = request.data.get("events")
+        if isinstance(items, list) and len(items) > settings.EVENTHUB_MAX_BATCH_SIZE:
+            raise InvalidInput(
+                f"A batch holds at most {settings.EVENTHUB_MAX_BATCH_SIZE} events; got {len(items)}.",
+                {"events": [f"At most {settings.EVENTHUB_MAX_BATCH_SIZE} items."]},
+            )
+        body = EventBatchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        account = acting_account(request, body.validated_data.get("account_token"))
+        submissions = [
+            Submission(i["event_type"], i["payload"], i.get("idempotency_key"), i.get("occurred_at"))
+            for i in body.validated_data["events"]
+        ]
+        if not submissions:
+            raise InvalidInput("events must not be empty.", {"events": ["At least one event is required."]})
+        results = publish_batch(account, submissions)
+        created = any(r.created for r in results)
+        return Response(
+            {"data": EventSerializer([r.event for r in results], many=True).data},
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class EventDetailView(APIView):
+    @extend_schema(operation_id="events_retrieve", responses=EventSerializer)
+    def get(self, request, event_token: str):
+        event = get_object_or_404(scoped(Event.objects.select_related("caused_by"), request), token=event_token)
+        return Response(EventSerializer(event).data)
+
+
+def _name_page(queryset, request) -> Page:
+    """The catalog pages by name (ascending), with the same cursor parameters."""
+    args = cursor_args(request)
+    if args["ending_before"]:
+        rows = list(queryset.filter(name__lt=args["ending_before"]).order_by("-name")[: args["page_size"] + 1])
+        return Page(list(reversed(rows[: args["page_size"]])), len(rows) > args["page_size"])
+    if args["starting_after"]:
+        queryset = queryset.filter(name__gt=args["starting_after"])
+    rows = list(queryset.order_by("name")[: args["page_size"] + 1])
+    return Page(rows[: args["page_size"]], len(rows) > args["page_size"])
+
+
+class EventTypeListView(APIView):
+    permission_classes = [ReadOrStaffWrite]
+
+    @extend_schema(
+        operation_id="event_types_list",
+        parameters=[*CURSOR_PARAMS, OpenApiParameter("category", str), OpenApiParameter("include_archived", bool)],
+        responses=inline_serializer("EventTypePage", {"data": EventTypeSerializer(many=True), "has_more": serializers.BooleanField()}),
+    )
+    def get(self, request):
+        queryset = EventType.objects.all()
+        if category := request.query_params.get("category"):
+            queryset = queryset.filter(category=category)
+        if not truthy(request.query_params.get("include_archived"), "include_archived"):
+            queryset = queryset.filter(archived=False)
+        return Response(cursor_body(EventTypeSerializer, _name_page(queryset, request)))
+
+    @extend_schema(operation_id="event_types_create", request=EventTypeSerializer, responses={201: EventTypeSerializer})
+    def post(self, request):
+        data = dict(request.data)
+        event_type = catalog.create_event_type(data.pop("name", None), **data)
+        return Response(EventTypeSerializer(event_type).data, status=status.HTTP_201_CREATED)
+
+
+class EventTypeDetailView(APIView):
+    permission_classes = [ReadOrStaffWrite]
+
+    @extend_schema(operation_id="event_types_retrieve", responses=EventTypeSerializer)
+    def get(self, request, name: str):
+        return Response(EventTypeSerializer(get_object_or_404(EventType, name=name)).data)
+
+    @extend_schema(operation_id="event_types_update", request=EventTypeSerializer, responses=EventTypeSerializer)
+    def patch(self, request, name: str):
+        return Response(EventTypeSerializer(catalog.update_event_type(name, dict(request.data))).data)
+
+
+class AccountListView(APIView):
+    permission_classes = [IsStaffKey]
+
+    @extend_schema(
+        operation_id="accounts_list",
+        parameters=CURSOR_PARAMS,
+        responses=inline_serializer("AccountPage", {"data": AccountSerializer(many=True), "has_more": serializers.BooleanField()}),
+    )
+    def get(self, request):
+        return Response(cursor_body(AccountSerializer, token_page(Account.objects.all(), **cursor_args(request))))
+
+    @extend_schema(
+        operation_id="accounts_create",
+        request=inline_serializer("AccountCreate", {"name": serializers.CharField()}),
+        responses={201: inline_serializer("AccountCreated", {"token": serializers.CharField(), "api_key": serializers.CharField(), "key_id": serializers.CharField()})},
+    )
+    def post(self, request):
+        body = AccountSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        account, issued = create_account_with_key(body.validated_data["name"])
+        return Response(
+            {**AccountSerializer(account).data, "api_key": issued.raw_key, "key_id": issued.api_key.key_id},
+            status=status.HTTP_201_CREATED,
+        )

@@ -1,0 +1,170 @@
+"""Core tables: tenants and their keys, the event-type catalog, events, entity states, notification rules."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from eventhub import tokens
+
+
+class Account(models.Model):
+    """A tenant. Its token is the billing dialect's orgId; every object belongs to exactly one."""
+
+    token = models.CharField(max_length=40, unique=True, default=tokens.account_token, editable=False)
+    name = models.CharField(max_length=200)
+    retention_days = models.PositiveIntegerField(default=settings.EVENTHUB_DEFAULT_RETENTION_DAYS)
+    is_active = models.BooleanField(default=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.token})"
+
+
+class ApiKey(models.Model):
+    """An API key, stored as a keyed hash. A staff key (no account) may act for any account."""
+
+    key_id = models.CharField(max_length=40, unique=True, default=tokens.api_key_id, editable=False)
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=200, blank=True, default="")
+    is_staff = models.BooleanField(default=False)
+    prefix = models.CharField(max_length=16, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_staff=True) | Q(account__isnull=False), name="api_key_account_or_staff"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.key_id})"
+
+
+class EventCategory(models.TextChoices):
+    CONFIGURATION = "configuration"
+    BILLING = "billing"
+    ERROR = "error"
+    SCHEDULED = "scheduled"
+    NOTIFICATION = "notification"
+    OTHER = "other"
+
+
+class SchemaMode(models.TextChoices):
+    STRICT = "strict"
+    WARN = "warn"
+
+
+class EventType(models.Model):
+    """A catalog entry. Events reference it by name (the FK column holds the name)."""
+
+    name = models.CharField(max_length=128, unique=True)
+    category = models.CharField(max_length=20, choices=EventCategory.choices, default=EventCategory.OTHER)
+    description = models.TextField(blank=True, default="")
+    schema = models.JSONField(null=True, blank=True)
+    schema_mode = models.CharField(max_length=10, choices=SchemaMode.choices, default=SchemaMode.STRICT)
+    example = models.JSONField(default=dict, blank=True)
+    source_pack = models.CharField(max_length=64, blank=True, default="")
+    archived = models.BooleanField(default=False)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["category", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Event(models.Model):
+    """An immutable record of a state change. `previous_state` is the entity's state before it (rules' `old`)."""
+
+    token = models.CharField(max_length=40, unique=True, default=tokens.event_token, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    event_type = models.ForeignKey(EventType, to_field="name", db_column="event_type", on_delete=models.PROTECT, related_name="events")
+    payload = models.JSONField(default=dict)
+    created = models.DateTimeField(db_index=False)
+    occurred_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    caused_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="caused")
+    entity_type = models.CharField(max_length=100, blank=True, default="")
+    entity_id = models.CharField(max_length=255, blank=True, default="")
+    previous_state = models.JSONField(null=True, blank=True)
+    schema_errors = models.JSONField(null=True, blank=True)
+    is_example = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="event_idempotency_key_per_account",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "-created", "-id"], name="event_account_created"),
+            models.Index(fields=["account", "event_type", "-created", "-id"], name="event_account_type_created"),
+            models.Index(fields=["-created", "-id"], name="event_created"),
+            models.Index(fields=["account", "entity_type", "entity_id"], name="event_entity"),
+        ]
+
+    def __str__(self) -> str:
+        return self.token
+
+
+class Entity(models.Model):
+    """Latest known state of a producer entity, kept so rules and schedules can see `old` and dates."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="entities")
+    entity_type = models.CharField(max_length=100)
+    entity_id = models.CharField(max_length=255)
+    data = models.JSONField(default=dict)
+    deleted = models.BooleanField(default=False)
+    state_at = models.DateTimeField()
+    last_event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "entities"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "entity_type", "entity_id"], name="entity_unique_per_account")
+        ]
+        indexes = [models.Index(fields=["entity_type", "account", "deleted"], name="entity_type_live")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type}:{self.entity_id}"
+
+
+class NotificationRule(models.Model):
+    """When an event of `event_name` arrives and the rule holds, the hub emits `notification.<code>`."""
+
+    token = models.CharField(max_length=40, unique=True, default=tokens.rule_token, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="notification_rules")
+    name = models.CharField(max_length=200)
+    code = models.CharField(max_length=100)
+    description = models.TextField(blank=True, default="")
+    event_name = models.CharField(max_length=128)
+    calculation = models.TextField(blank=True, default="")
+    always_fire_event = models.BooleanField(default=False)
+    active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        constraints = [models.UniqueConstraint(fields=["account", "code"], name="rule_code_per_account")]
+        indexes = [models.Index(fields=["account", "event_name", "active"], name="rule_account_event")]
+
+    def __str__(self) -> str:
+        return f"{self.code} on {self.event_name}"

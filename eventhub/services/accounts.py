@@ -1,0 +1,81 @@
+"""Accounts and API keys: keys are shown once and stored only as a keyed hash."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from eventhub.models import Account, ApiKey
+
+KEY_PREFIX = "ehk_"
+_LAST_USED_RESOLUTION = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    raw_key: str
+
+
+def key_digest(raw_key: str) -> str:
+    """HMAC-SHA256 keyed with a server pepper: a leaked table alone does not allow offline guessing."""
+    pepper = settings.EVENTHUB_API_KEY_PEPPER.encode()
+    return hmac.new(pepper, raw_key.encode(), hashlib.sha256).hexdigest()
+
+
+def create_account(name: str, *, retention_days: int | None = None) -> Account:
+    account = Account(name=name)
+    if retention_days is not None:
+        account.retention_days = retention_days
+    account.save()
+    return account
+
+
+def issue_api_key(account: Account | None, *, name: str = "", is_staff: bool = False) -> IssuedKey:
+    """Create a key; the raw value is returned here once and never stored."""
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(
+        account=account, name=name, is_staff=is_staff, prefix=raw[:12], digest=key_digest(raw)
+    )
+    return IssuedKey(api_key=key, raw_key=raw)
+
+
+@transaction.atomic
+def create_account_with_key(name: str) -> tuple[Account, IssuedKey]:
+    account = create_account(name)
+    return account, issue_api_key(account, name="default")
+
+
+def authenticate_key(raw_key: str) -> ApiKey | None:
+    """Look a key up by its digest; revoked keys fail at once. Compared in constant time."""
+    if not raw_key or len(raw_key) > 200:
+        return None
+    digest = key_digest(raw_key)
+    key = ApiKey.objects.select_related("account").filter(digest=digest).first()
+    if key is None or not hmac.compare_digest(key.digest, digest):
+        return None
+    if key.revoked_at is not None or (key.account is not None and not key.account.is_active):
+        return None
+    _touch_last_used(key)
+    return key
+
+
+def _touch_last_used(key: ApiKey) -> None:
+    """Record use at most once a minute per key, so authentication does not write on every request."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
+
+
+def revoke_api_key(key: ApiKey) -> ApiKey:
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+    return key

@@ -1,0 +1,169 @@
+"""Ingest: validate submissions, write events idempotently with their entity states, and run the
+event processors (notification rules, delivery fan-out) inside the same transaction.
+
+Guarantees: a rejected submission writes nothing but its `ingest.validation_failure` event; a batch is
+all-or-nothing; the same idempotency key for the same account always yields the original event.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from eventhub.errors import InvalidInput, PayloadTooLarge
+from eventhub.models import Account, Event, EventType
+from eventhub.services.entities import prepare_entity_states, save_entity_states
+from eventhub.services.processors import run_processors
+from eventhub.services.validation import validate_submission
+
+logger = logging.getLogger(__name__)
+VALIDATION_FAILURE_TYPE = "ingest.validation_failure"
+_MAX_FAILURE_EVENTS_PER_SUBMISSION = 10
+
+
+@dataclass
+class Submission:
+    event_type: Any
+    payload: Any
+    idempotency_key: Any = None
+    occurred_at: datetime | None = None
+
+
+@dataclass
+class EventSpec:
+    """A trusted event to record (already validated, or emitted by the hub itself)."""
+
+    event_type: EventType
+    payload: dict
+    idempotency_key: str | None = None
+    occurred_at: datetime | None = None
+    caused_by: Event | None = None
+    schema_errors: list | None = None
+    is_example: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class PublishResult:
+    event: Event
+    created: bool
+
+
+class IngestRejected(InvalidInput):
+    """A 400 (or 413) whose `errors` name each failing field, e.g. `events[3].payload.amount`."""
+
+
+def publish(
+    account: Account,
+    event_type: str,
+    payload: Any,
+    *,
+    idempotency_key: str | None = None,
+    occurred_at: datetime | None = None,
+) -> PublishResult:
+    """Validate and record one event; an idempotent repeat returns the original with created=False."""
+    return publish_batch(account, [Submission(event_type, payload, idempotency_key, occurred_at)], single=True)[0]
+
+
+def publish_batch(account: Account, submissions: list[Submission], *, single: bool = False) -> list[PublishResult]:
+    types = {t.name: t for t in EventType.objects.filter(name__in={s.event_type for s in submissions if isinstance(s.event_type, str)})}
+    specs, errors, rejected, too_large = [], {}, [], False
+    for index, sub in enumerate(submissions):
+        event_type = types.get(sub.event_type) if isinstance(sub.event_type, str) else None
+        verdict = validate_submission(sub.event_type, sub.payload, event_type, sub.idempotency_key)
+        if verdict.errors:
+            prefix = "" if single else f"events[{index}]."
+            for path, messages in verdict.errors.items():
+                errors[prefix + path] = messages
+            rejected.append((sub, verdict.errors))
+            too_large = too_large or verdict.too_large
+            continue
+        specs.append(
+            EventSpec(event_type, verdict.payload, sub.idempotency_key, sub.occurred_at, schema_errors=verdict.schema_warnings)
+        )
+    if rejected:
+        _emit_validation_failures(account, rejected)
+        first = next(iter(errors))
+        message = f"{first}: {errors[first][0]}"
+        if not single:
+            message = f"{len(rejected)} of {len(submissions)} events rejected; nothing was recorded. First: {message}"
+        raise (PayloadTooLarge if too_large else IngestRejected)(message, errors)
+    return record_events(account, specs)
+
+
+def record_events(account: Account, specs: list[EventSpec], *, depth: int = 0) -> list[PublishResult]:
+    """Write events (idempotently), update entities, run processors; one transaction, retried once on a key race."""
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _record(account, specs, depth)
+        except IntegrityError:
+            if attempt == 1:  # a concurrent writer took the key or the entity first; the retry sees it
+                raise
+    raise AssertionError("unreachable")
+
+
+def _record(account: Account, specs: list[EventSpec], depth: int) -> list[PublishResult]:
+    keys = {s.idempotency_key for s in specs if s.idempotency_key}
+    existing = (
+        {e.idempotency_key: e for e in Event.objects.filter(account=account, idempotency_key__in=keys)} if keys else {}
+    )
+    now = timezone.now()
+    results: list[PublishResult] = []
+    fresh: list[Event] = []
+    for spec in specs:
+        if spec.idempotency_key and spec.idempotency_key in existing:
+            results.append(PublishResult(existing[spec.idempotency_key], created=False))
+            continue
+        event = Event(
+            account=account,
+            event_type=spec.event_type,
+            payload=spec.payload,
+            created=now,
+            occurred_at=spec.occurred_at or now,
+            processed_at=now,
+            idempotency_key=spec.idempotency_key,
+            caused_by=spec.caused_by,
+            schema_errors=spec.schema_errors,
+            is_example=spec.is_example,
+        )
+        if spec.idempotency_key:
+            existing[spec.idempotency_key] = event  # a repeat inside the same batch maps to this one
+        fresh.append(event)
+        results.append(PublishResult(event, created=True))
+    if fresh:
+        entities = prepare_entity_states(account, fresh)
+        Event.objects.bulk_create(fresh)
+        save_entity_states(entities)
+        run_processors([e for e in fresh if not e.is_example], depth=depth)
+    return results
+
+
+def _emit_validation_failures(account: Account, rejected: list[tuple[Submission, dict]]) -> None:
+    """Tell the account (as an event of its own) what was rejected; never let this mask the 400."""
+    failure_type = EventType.objects.filter(name=VALIDATION_FAILURE_TYPE, archived=False).first()
+    if failure_type is None:
+        return
+    specs = []
+    for sub, errs in rejected[:_MAX_FAILURE_EVENTS_PER_SUBMISSION]:
+        excerpt = repr(sub.payload)[:500]
+        specs.append(
+            EventSpec(
+                failure_type,
+                {
+                    "event_type": VALIDATION_FAILURE_TYPE,
+                    "rejected_event_type": sub.event_type if isinstance(sub.event_type, str) else None,
+                    "errors": [{"path": p, "message": m} for p, ms in errs.items() for m in ms][:20],
+                    "idempotency_key": sub.idempotency_key if isinstance(sub.idempotency_key, str) else None,
+                    "submitted_payload_excerpt": excerpt,
+                },
+            )
+        )
+    try:
+        record_events(account, specs)
+    except Exception:  # the rejection itself must still reach the caller
+        logger.exception("could not record ingest.validation_failure for %s", account.token)

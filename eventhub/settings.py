@@ -1,0 +1,203 @@
+"""EventHub settings, read from the environment with safe local defaults.
+
+Every hub-specific setting is prefixed EVENTHUB_ and documented in docs/configuration.md.
+EVENTHUB_ENV=production switches on the deployment hardening.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+
+from eventhub.env import env_bool, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("EVENTHUB_VAR_DIR", str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+EVENTHUB_ENV = env_str("EVENTHUB_ENV", "development")
+PRODUCTION = EVENTHUB_ENV == "production"
+
+SECRET_KEY = env_str("EVENTHUB_SECRET_KEY", "" if PRODUCTION else "dev-insecure-eventhub-secret-key-change-me-0123456789")
+if not SECRET_KEY:
+    raise RuntimeError("EVENTHUB_SECRET_KEY must be set when EVENTHUB_ENV=production")
+DEBUG = env_bool("EVENTHUB_DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env_list("EVENTHUB_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("EVENTHUB_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_filters",
+    "django_celery_beat",
+    "eventhub",
+    "subscriptions",
+    "deliveries",
+    "scheduled_events",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "eventhub.middleware.DatabaseUnavailableMiddleware",
+]
+APPEND_SLASH = False  # SDK clients follow redirects and turn a POST into a GET; routes match exactly.
+
+ROOT_URLCONF = "eventhub.urls"
+WSGI_APPLICATION = "eventhub.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'eventhub.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("EVENTHUB_DB_CONN_MAX_AGE", 60))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Web, worker and beat share one file locally: WAL lets readers run beside the single writer,
+    # and IMMEDIATE transactions queue writers instead of failing with "database is locked".
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file (not :memory:) so end-to-end tests can share the test database with a worker process.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / env_str("EVENTHUB_TEST_DB_NAME", "test_eventhub.sqlite3"))}
+else:
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHE_URL = env_str("EVENTHUB_CACHE_URL", "")
+if CACHE_URL.startswith("redis"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "eventhub"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# --- Django REST framework and OpenAPI -------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["eventhub.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["eventhub.api.permissions.HasAccountOrStaffKey"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["eventhub.api.parsers.LenientJSONParser"],
+    "EXCEPTION_HANDLER": "eventhub.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_CLASSES": ["eventhub.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_key": env_str("EVENTHUB_RATE_LIMIT", "6000/min")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "EventHub API",
+    "DESCRIPTION": "Event catalog, ingest, subscriptions and webhook deliveries. "
+    "`/v1/...` is the card-issuing dialect; `/organizations/{orgId}/...` the billing-platform dialect.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Celery ----------------------------------------------------------------------------------
+BROKER_DIR = VAR_DIR / "broker"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem"):
+    for sub in ("queue", "processed"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+CELERY_TASK_ALWAYS_EAGER = env_bool("EVENTHUB_CELERY_EAGER", False)
+
+# --- EventHub ---------------------------------------------------------------------------------
+EVENTHUB_MAX_PAYLOAD_BYTES = env_int("EVENTHUB_MAX_PAYLOAD_BYTES", 256 * 1024)
+EVENTHUB_MAX_BATCH_SIZE = env_int("EVENTHUB_MAX_BATCH_SIZE", 1000)
+EVENTHUB_MAX_REQUEST_BYTES = env_int("EVENTHUB_MAX_REQUEST_BYTES", 16 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTHUB_MAX_REQUEST_BYTES
+EVENTHUB_MAX_SCHEMA_BYTES = env_int("EVENTHUB_MAX_SCHEMA_BYTES", 64 * 1024)
+EVENTHUB_API_KEY_PEPPER = env_str("EVENTHUB_API_KEY_PEPPER", SECRET_KEY)
+EVENTHUB_SECRET_ENCRYPTION_KEY = env_str("EVENTHUB_SECRET_ENCRYPTION_KEY", SECRET_KEY)
+EVENTHUB_DEFAULT_RETENTION_DAYS = env_int("EVENTHUB_DEFAULT_RETENTION_DAYS", 30)
+EVENTHUB_MAX_CAUSAL_DEPTH = env_int("EVENTHUB_MAX_CAUSAL_DEPTH", 4)
+EVENTHUB_OAUTH_TOKEN_TTL = env_int("EVENTHUB_OAUTH_TOKEN_TTL", 18000)
+
+# Delivery engine (DESIGN section 4).
+EVENTHUB_RETRY_SCHEDULE = [float(s) for s in env_list("EVENTHUB_RETRY_SCHEDULE", ["5", "300", "1800", "7200", "18000", "36000", "36000"])]
+EVENTHUB_DELIVERY_TIMEOUT = env_float("EVENTHUB_DELIVERY_TIMEOUT", 15.0)
+EVENTHUB_CONNECT_TIMEOUT = env_float("EVENTHUB_CONNECT_TIMEOUT", 5.0)
+EVENTHUB_RESPONSE_BODY_CAP = env_int("EVENTHUB_RESPONSE_BODY_CAP", 20 * 1024)
+EVENTHUB_LEASE_SECONDS = env_int("EVENTHUB_LEASE_SECONDS", 60)
+EVENTHUB_CLAIM_BATCH = env_int("EVENTHUB_CLAIM_BATCH", 50)
+EVENTHUB_SUBSCRIPTION_CONCURRENCY = env_int("EVENTHUB_SUBSCRIPTION_CONCURRENCY", 10)
+EVENTHUB_AUTO_DISABLE_DAYS = env_float("EVENTHUB_AUTO_DISABLE_DAYS", 5.0)
+EVENTHUB_SWEEP_SECONDS = env_float("EVENTHUB_SWEEP_SECONDS", 5.0)
+EVENTHUB_SECRET_ROTATION_GRACE_HOURS = env_float("EVENTHUB_SECRET_ROTATION_GRACE_HOURS", 24.0)
+EVENTHUB_RECOVERY_MAX_DAYS = env_int("EVENTHUB_RECOVERY_MAX_DAYS", 14)
+EVENTHUB_RECOVERY_MAX_MESSAGES = env_int("EVENTHUB_RECOVERY_MAX_MESSAGES", 10000)
+# SSRF guard: addresses/networks/hostnames the sender may reach although private (e.g. "127.0.0.1,::1").
+EVENTHUB_SSRF_ALLOW = env_list("EVENTHUB_SSRF_ALLOW", [])
+# Hosts for which plain http:// endpoint URLs are accepted (https is required otherwise).
+EVENTHUB_ALLOW_HTTP_HOSTS = env_list("EVENTHUB_ALLOW_HTTP_HOSTS", [])
+
+# --- Production hardening (manage.py check --deploy) -------------------------------------------
+if PRODUCTION:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("EVENTHUB_SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("EVENTHUB_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env_str("EVENTHUB_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

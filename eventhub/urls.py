@@ -1,0 +1,26 @@
+"""Routes: /v1 (card-issuing dialect and hub-native), /organizations/{orgId} (billing dialect),
+/oauth/token, /healthz, /api/schema + /api/docs (OpenAPI), /admin. No trailing slashes."""
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from eventhub.api.health import healthz
+from eventhub.api.oauth import OAuthTokenView
+
+v1 = [
+    path("", include("eventhub.api.urls")),
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("oauth/token", OAuthTokenView.as_view(), name="oauth-token"),
+    path("healthz", healthz, name="healthz"),
+    path("api/schema", SpectacularAPIView.as_view(), name="openapi-schema"),
+    path("api/docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="openapi-docs"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "eventhub.api.errors.json_404"
+handler500 = "eventhub.api.errors.json_500"

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class ScheduledEventsConfig(AppConfig):
+    name = "scheduled_events"

@@ -1,0 +1,59 @@
+"""Event subscriptions: a customer's webhook endpoint, its type filter and its signing secrets."""
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from eventhub import tokens
+from eventhub.models import Account
+
+
+class DisabledReason(models.TextChoices):
+    MANUAL = "manual"
+    GONE = "gone", "endpoint answered 410 Gone"
+    FAILING = "failing", "auto-disabled after failures"
+
+
+class Dialect(models.TextChoices):
+    """Which API created the subscription: a card-issuing subscription or a billing webhook destination."""
+
+    CARD_ISSUING = "card_issuing"
+    BILLING = "billing"
+
+
+class EventSubscription(models.Model):
+    """Secrets are stored encrypted (see subscriptions.secrets); an empty `event_types` means all types."""
+
+    token = models.CharField(max_length=40, unique=True, default=tokens.subscription_token, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="subscriptions")
+    url = models.URLField(max_length=2048)
+    description = models.TextField(blank=True, default="")
+    event_types = models.JSONField(default=list, blank=True)
+    disabled = models.BooleanField(default=False)
+    disabled_reason = models.CharField(max_length=20, choices=DisabledReason.choices, blank=True, default="")
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    secret_encrypted = models.TextField(editable=False)
+    previous_secret_encrypted = models.TextField(blank=True, default="", editable=False)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    max_concurrency = models.PositiveIntegerField(default=settings.EVENTHUB_SUBSCRIPTION_CONCURRENCY)
+    dialect = models.CharField(max_length=20, choices=Dialect.choices, default=Dialect.CARD_ISSUING)
+    # Billing-dialect webhook destination fields (unused by card-issuing subscriptions).
+    name = models.CharField(max_length=200, blank=True, default="")
+    code = models.CharField(max_length=100, blank=True, default="")
+    credentials = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-created", "-id"], name="subscription_account_created"),
+            models.Index(fields=["account", "disabled"], name="subscription_account_enabled"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.token})"
+
+    def matches(self, event_type: str) -> bool:
+        return not self.event_types or event_type in self.event_types
