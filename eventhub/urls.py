@@ -11,6 +11,8 @@ from eventhub.api.oauth import OAuthTokenView
 
 v1 = [
     path("", include("eventhub.api.urls")),
+    path("", include("subscriptions.api.urls")),
+    path("", include("deliveries.api.urls")),
 ]
 
 urlpatterns = [

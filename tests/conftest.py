@@ -94,3 +94,13 @@ def event_types(db):
     created["legacy.thing.happened"] = create_event_type("legacy.thing.happened", archived=True)
     created["ingest.validation_failure"] = create_event_type("ingest.validation_failure", category="error")
     return created
+
+
+LOCAL_ALLOW = ["127.0.0.1", "::1", "localhost"]
+
+
+@pytest.fixture(autouse=True)
+def _local_endpoints_allowed(settings):
+    """Receivers in tests listen on 127.0.0.1 over http; production defaults refuse both."""
+    settings.EVENTHUB_SSRF_ALLOW = LOCAL_ALLOW
+    settings.EVENTHUB_ALLOW_HTTP_HOSTS = LOCAL_ALLOW
