@@ -1,0 +1,43 @@
+# EventHub: `make run` (set up and start everything) and `make test` (the whole suite).
+# Defaults need no servers: SQLite under var/ and kombu's filesystem broker. Set DATABASE_URL and
+# CELERY_BROKER_URL (e.g. postgres://... and redis://...) to use PostgreSQL and Redis instead.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+# Local receivers are on 127.0.0.1 over http; production defaults refuse both (see docs/configuration.md).
+export EVENTHUB_SSRF_ALLOW ?= 127.0.0.1,::1,localhost
+export EVENTHUB_ALLOW_HTTP_HOSTS ?= 127.0.0.1,localhost
+
+.PHONY: run test install setup test-faults bench bench-quick lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(INSTALLED): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+setup: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_catalog
+	$(BIN)/python manage.py setup_beat
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+
+run: setup
+	$(BIN)/python manage.py bootstrap_demo --url http://127.0.0.1:8000
+	$(BIN)/python manage.py run_hub --addr 127.0.0.1:8000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf var/ .pytest_cache .hypothesis
