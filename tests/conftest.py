@@ -12,6 +12,13 @@ from eventhub.services.catalog import create_event_type
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def pytest_configure(config):
+    """Close connections after each request: live-server threads must not hold the test database open."""
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 def require_service(name: str, reason: str) -> None:
     """In CI a missing service is a failure; elsewhere the test is skipped and the reason printed."""
     if IN_CI:
