@@ -168,3 +168,24 @@ class NotificationRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} on {self.event_name}"
+
+
+class AuditLogEntry(models.Model):
+    """Who did what to which object, for staff actions (resend, recover, rotate, disable, key changes)."""
+
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True, default="")
+    object_token = models.CharField(max_length=64, blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name_plural = "audit log"
+        indexes = [models.Index(fields=["object_token"], name="audit_object")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_token}"
