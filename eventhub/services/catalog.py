@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from eventhub.catalog.packs import available_packs, read_pack
 from eventhub.errors import Conflict, InvalidInput, NotFound
 from eventhub.models import EventCategory, EventType, SchemaMode
 from eventhub.services.validation import EVENT_TYPE_NAME, EVENT_TYPE_NAME_MAX
@@ -28,8 +29,6 @@ class LoadReport:
 
 def load_packs(names: list[str] | None = None, progress: Callable[[str], None] | None = None) -> list[LoadReport]:
     """Upsert every type of the named packs (all by default); running it twice changes nothing."""
-    from eventhub.catalog.packs import available_packs, read_pack  # data files, read only when loading
-
     reports = []
     for name in names or available_packs():
         pack = read_pack(name)
