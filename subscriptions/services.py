@@ -47,7 +47,7 @@ def _check_description(description: Any) -> str:
 def create_subscription(
     account: Account,
     *,
-    url: str,
+    url: Any = None,
     description: str | None = "",
     event_types: list[str] | None = None,
     disabled: bool = False,
