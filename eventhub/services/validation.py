@@ -77,10 +77,18 @@ def validate_submission(
     if not isinstance(payload, dict):
         verdict.add("payload", "This field is required and must be a JSON object.")
         return verdict
-    size = len(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode())
+    dumped = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    try:
+        size = len(dumped.encode())
+    except UnicodeEncodeError:
+        verdict.add("payload", "Strings must be valid Unicode (no lone surrogates).")
+        return verdict
     if size > settings.EVENTHUB_MAX_PAYLOAD_BYTES:
         verdict.too_large = True
         verdict.add("payload", f"Payload is {size} bytes; the limit is {settings.EVENTHUB_MAX_PAYLOAD_BYTES}.")
+        return verdict
+    if "\\u0000" in dumped:
+        verdict.add("payload", "Strings must not contain NUL (\\u0000) characters.")
         return verdict
     if payload.get("event_type", event_type_name) != event_type_name:
         verdict.add("payload.event_type", "Must equal event_type when present (the hub sets it).")
