@@ -1,12 +1,18 @@
 """Messages (one event x one subscription) and their attempts (one HTTP try each)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
 from django.db.models import Q
 
 from eventhub import tokens
 from eventhub.models import Account, Event
 from subscriptions.models import EventSubscription
+
+
+def recovery_job_token() -> str:
+    return tokens.new_token("rcv")
 
 
 class MessageStatus(models.TextChoices):
@@ -23,8 +29,18 @@ class AttemptStatus(models.TextChoices):
     FAILED = "FAILED"
 
 
+class MessageQuerySet(models.QuerySet):
+    def due(self, now: datetime) -> MessageQuerySet:
+        """Waiting and due, or claimed by a worker whose lease ran out (it died or stalled)."""
+        return self.filter(next_attempt_at__lte=now).filter(
+            Q(status=MessageStatus.PENDING) | Q(status=MessageStatus.SENDING, lease_expires_at__lte=now)
+        )
+
+
 class Message(models.Model):
-    """The delivery state of one event to one subscription; the database row is the source of truth."""
+    """The delivery state of one event to one subscription; the database row is the source of truth.
+    `created` is the event's time (also for messages made later by resend or replay_missing), so
+    recover's window and retention mean the same events as the event list."""
 
     token = models.CharField(max_length=40, unique=True, default=tokens.message_token, editable=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="messages")
@@ -41,6 +57,8 @@ class Message(models.Model):
     is_example = models.BooleanField(default=False)
     created = models.DateTimeField()
 
+    objects = MessageQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created", "-id"]
         constraints = [
@@ -55,6 +73,8 @@ class Message(models.Model):
             ),
             models.Index(fields=["subscription", "status", "-created"], name="message_subscription_status"),
             models.Index(fields=["account", "-created", "-id"], name="message_account_created"),
+            # Small (only in-flight rows): the claim counts them per subscription for the concurrency cap.
+            models.Index(fields=["subscription", "lease_expires_at"], condition=Q(status="SENDING"), name="message_in_flight"),
         ]
 
     def __str__(self) -> str:
@@ -91,3 +111,53 @@ class MessageAttempt(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+
+class FailureStreak(models.Model):
+    """A subscription's current run of failed attempts, so auto-disable needs no scan of attempts:
+    `failing_since` is the first failure after the last success (null, or no row, while healthy)."""
+
+    subscription = models.OneToOneField(
+        EventSubscription, on_delete=models.CASCADE, primary_key=True, related_name="failure_streak"
+    )
+    failing_since = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.subscription_id} failing since {self.failing_since}"
+
+
+class RecoveryKind(models.TextChoices):
+    RECOVER = "recover"
+    REPLAY_MISSING = "replay_missing"
+
+
+class RecoveryStatus(models.TextChoices):
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+
+class RecoveryJob(models.Model):
+    """A recover or replay-missing request, run in the background; the row makes a repeated request while
+    one runs a no-op and shows operators what was asked and what it touched."""
+
+    token = models.CharField(max_length=40, unique=True, default=recovery_job_token, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    subscription = models.ForeignKey(EventSubscription, on_delete=models.CASCADE, related_name="recovery_jobs")
+    kind = models.CharField(max_length=20, choices=RecoveryKind.choices)
+    begin = models.DateTimeField()
+    end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=RecoveryStatus.choices, default=RecoveryStatus.QUEUED)
+    messages = models.PositiveIntegerField(default=0, help_text="Messages put back on schedule or created.")
+    error = models.CharField(max_length=500, blank=True, default="")
+    created = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["subscription", "kind", "status"], name="recovery_job_active")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subscription_id} [{self.begin:%Y-%m-%d %H:%M}, {self.end:%Y-%m-%d %H:%M})"

@@ -152,6 +152,13 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_ALWAYS_EAGER = env_bool("EVENTHUB_CELERY_EAGER", False)
+# First tries and retries have their own queues, so a failing endpoint's retries never delay first tries.
+CELERY_TASK_ROUTES = {
+    "deliveries.deliver_due": {"queue": "deliveries"},
+    "deliveries.deliver_retries": {"queue": "retries"},
+}
+if CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.1  # kombu's default 1 s would delay every delivery
 
 # --- EventHub ---------------------------------------------------------------------------------
 EVENTHUB_MAX_PAYLOAD_BYTES = env_int("EVENTHUB_MAX_PAYLOAD_BYTES", 256 * 1024)
@@ -175,9 +182,16 @@ EVENTHUB_CLAIM_BATCH = env_int("EVENTHUB_CLAIM_BATCH", 50)
 EVENTHUB_SUBSCRIPTION_CONCURRENCY = env_int("EVENTHUB_SUBSCRIPTION_CONCURRENCY", 10)
 EVENTHUB_AUTO_DISABLE_DAYS = env_float("EVENTHUB_AUTO_DISABLE_DAYS", 5.0)
 EVENTHUB_SWEEP_SECONDS = env_float("EVENTHUB_SWEEP_SECONDS", 5.0)
+# How long one delivery task keeps claiming before it hands over to a fresh task.
+EVENTHUB_DELIVERY_TASK_SECONDS = env_float("EVENTHUB_DELIVERY_TASK_SECONDS", 30.0)
 EVENTHUB_SECRET_ROTATION_GRACE_HOURS = env_float("EVENTHUB_SECRET_ROTATION_GRACE_HOURS", 24.0)
 EVENTHUB_RECOVERY_MAX_DAYS = env_int("EVENTHUB_RECOVERY_MAX_DAYS", 14)
 EVENTHUB_RECOVERY_MAX_MESSAGES = env_int("EVENTHUB_RECOVERY_MAX_MESSAGES", 10000)
+EVENTHUB_HEALTH_CACHE_SECONDS = env_int("EVENTHUB_HEALTH_CACHE_SECONDS", 30)
+# Scheduled events (DESIGN section 5).
+EVENTHUB_SCHEDULER_OVERLAP_SECONDS = env_int("EVENTHUB_SCHEDULER_OVERLAP_SECONDS", 300)
+EVENTHUB_SCHEDULER_FULL_PASS_HOURS = env_float("EVENTHUB_SCHEDULER_FULL_PASS_HOURS", 24.0)
+EVENTHUB_SCHEDULER_LEASE_SECONDS = env_int("EVENTHUB_SCHEDULER_LEASE_SECONDS", 600)
 # SSRF guard: addresses/networks/hostnames the sender may reach although private (e.g. "127.0.0.1,::1").
 EVENTHUB_SSRF_ALLOW = env_list("EVENTHUB_SSRF_ALLOW", [])
 # Hosts for which plain http:// endpoint URLs are accepted (https is required otherwise).

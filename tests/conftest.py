@@ -111,3 +111,25 @@ def _local_endpoints_allowed(settings):
     """Receivers in tests listen on 127.0.0.1 over http; production defaults refuse both."""
     settings.EVENTHUB_SSRF_ALLOW = LOCAL_ALLOW
     settings.EVENTHUB_ALLOW_HTTP_HOSTS = LOCAL_ALLOW
+
+
+@pytest.fixture
+def receiver_factory():
+    """Start real HTTP receivers (tests.receivers.Receiver) on loopback; all stopped after the test."""
+    from tests.receivers import Receiver
+
+    started = []
+
+    def start(host: str = "127.0.0.1") -> Receiver:
+        started.append(Receiver(host).start())
+        return started[-1]
+
+    yield start
+    for receiver in started:
+        receiver.stop()
+
+
+@pytest.fixture
+def receiver(receiver_factory):
+    """One webhook receiver on 127.0.0.1 whose behaviour the test sets (`receiver.behaviour`)."""
+    return receiver_factory()

@@ -15,15 +15,7 @@ DEFAULT_PROCESSORS = [
 
 @cache
 def _processors():
-    paths = getattr(settings, "EVENTHUB_EVENT_PROCESSORS", DEFAULT_PROCESSORS)
-    loaded = []
-    for path in paths:
-        try:
-            loaded.append(import_string(path))
-        except ImportError:
-            if path not in DEFAULT_PROCESSORS:
-                raise
-    return loaded
+    return [import_string(path) for path in getattr(settings, "EVENTHUB_EVENT_PROCESSORS", DEFAULT_PROCESSORS)]
 
 
 def run_processors(events: list, *, depth: int = 0) -> None:

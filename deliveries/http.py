@@ -1,0 +1,282 @@
+"""Sending one webhook over HTTP: pooled keep-alive connections, a hard wall-clock deadline, no redirects,
+a capped response read, and the SSRF policy checked on the address actually connected to.
+
+The SSRF check runs inside urllib3's connection setup (`getpeername()` of the connected socket), so a
+host name that resolves to an allowed address when the URL is saved and to a refused one at send time
+(DNS rebinding) is refused. The deadline is enforced by a watchdog thread that shuts the socket down,
+which also stops servers that trickle headers or body a byte at a time (socket read timeouts alone
+restart on every byte).
+"""
+from __future__ import annotations
+
+import heapq
+import http.cookiejar
+import itertools
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from subscriptions.ssrf import BlockedDestination, address_allowed
+
+logger = logging.getLogger(__name__)
+USER_AGENT = "EventHub-Webhooks/1.0"
+_CHUNK = 8192
+_current = threading.local()  # the deadline of the request this thread is sending, if any
+
+
+class _Deadline:
+    """One request's deadline; sockets attached to it are shut down when it passes before `finish()`."""
+
+    def __init__(self, at: float):
+        self.at = at
+        self.fired = False
+        self.done = False
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def attach(self, sock: socket.socket) -> None:
+        with self._lock:
+            if self.fired:
+                _shutdown(sock)
+            elif not self.done:
+                self._socks.append(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.fired = True
+            for sock in self._socks:
+                _shutdown(sock)
+
+    def finish(self) -> None:
+        """Called before the connection goes back to the pool, so a late fire cannot break a reused socket."""
+        with self._lock:
+            self.done = True
+            self._socks.clear()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+class _Watchdog:
+    """A single thread per process firing deadlines in order (a heap; finished entries are skipped)."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _Deadline]] = []
+        self._seq = itertools.count()
+        self._pid: int | None = None
+
+    def arm(self, seconds: float) -> _Deadline:
+        deadline = _Deadline(time.monotonic() + seconds)
+        with self._cond:
+            if self._pid != os.getpid():  # first use, or a forked child without the parent's thread
+                self._pid, self._heap = os.getpid(), []
+                threading.Thread(target=self._run, name="webhook-deadlines", daemon=True).start()
+            heapq.heappush(self._heap, (deadline.at, next(self._seq), deadline))
+            if self._heap[0][2] is deadline:
+                self._cond.notify()
+        return deadline
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][2].done or self._heap[0][0] <= now):
+                    heapq.heappop(self._heap)[2].fire()
+                self._cond.wait(self._heap[0][0] - now if self._heap else None)
+
+
+_watchdog = _Watchdog()
+
+
+class _GuardedConnectionMixin:
+    """Refuse the connection when the peer address is not allowed; tie the socket to the request deadline."""
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        try:
+            peer = sock.getpeername()[0]
+        except OSError:
+            sock.close()
+            raise
+        if not address_allowed(peer, self.host):
+            sock.close()
+            raise BlockedDestination(f"{self.host} is {peer}, an address the SSRF policy refuses")
+        _attach(sock)
+        return sock
+
+    def request(self, *args, **kwargs):
+        if self.sock is not None:  # a kept-alive connection: its socket predates this request
+            _attach(self.sock)
+        return super().request(*args, **kwargs)
+
+
+def _attach(sock: socket.socket) -> None:
+    deadline = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.attach(sock)
+
+
+class GuardedHTTPConnection(_GuardedConnectionMixin, HTTPConnection):
+    pass
+
+
+class GuardedHTTPSConnection(_GuardedConnectionMixin, HTTPSConnection):
+    pass
+
+
+class GuardedHTTPConnectionPool(HTTPConnectionPool):
+    ConnectionCls = GuardedHTTPConnection
+
+
+class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
+    ConnectionCls = GuardedHTTPSConnection
+
+
+class GuardedAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPConnectionPool, "https": GuardedHTTPSConnectionPool}
+
+
+def new_session(pool_size: int) -> requests.Session:
+    """A keep-alive session that never uses environment proxies (they would hide the real peer from the
+    SSRF check), never keeps cookies between endpoints and never retries (the schedule does)."""
+    session = requests.Session()
+    session.trust_env = False
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+    adapter = GuardedAdapter(pool_connections=64, pool_maxsize=max(1, pool_size), max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers = requests.structures.CaseInsensitiveDict(
+        {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity", "Content-Type": "application/json"}
+    )
+    return session
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status_code: int  # 0 when no response arrived
+    body: str
+    error: str
+    duration_ms: int
+    retry_after: str | None = None
+    started: float = 0.0  # wall-clock time.time() when the request began
+
+    @property
+    def success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+
+def post(session: requests.Session, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+    """One POST within EVENTHUB_DELIVERY_TIMEOUT in all; 2xx is success, 3xx is a failure (not followed)."""
+    total = float(settings.EVENTHUB_DELIVERY_TIMEOUT)
+    cap = int(settings.EVENTHUB_RESPONSE_BODY_CAP)
+    started, wall = time.monotonic(), time.time()
+    deadline = _watchdog.arm(total)
+    _current.deadline = deadline
+    response = None
+    try:
+        response = session.post(
+            url,
+            data=body,
+            headers=headers,
+            timeout=(min(float(settings.EVENTHUB_CONNECT_TIMEOUT), total), total),
+            allow_redirects=False,
+            stream=True,
+        )
+        text, cut = _read_capped(response, cap)
+        error = ""
+        if cut and deadline.fired:
+            error = f"response body cut at the {total:g} s deadline"
+        elif 300 <= response.status_code < 400:
+            error = f"redirect not followed (Location: {response.headers.get('Location', '')[:300]})"
+        return SendResult(response.status_code, text, error, _ms(started), response.headers.get("Retry-After"), wall)
+    except BlockedDestination as exc:
+        return SendResult(0, "", f"blocked: {exc}"[:500], _ms(started), started=wall)
+    except requests.exceptions.ConnectTimeout:
+        return SendResult(0, "", "connect timeout", _ms(started), started=wall)
+    except requests.exceptions.RequestException as exc:
+        if deadline.fired or isinstance(exc, requests.exceptions.ReadTimeout):
+            return SendResult(0, "", f"timeout: no complete response within {total:g} s", _ms(started), started=wall)
+        return SendResult(0, "", f"{type(exc).__name__}: {_reason(exc)}"[:500], _ms(started), started=wall)
+    finally:
+        deadline.finish()
+        _current.deadline = None
+        if response is not None:
+            response.close()
+
+
+def _read_capped(response: requests.Response, cap: int) -> tuple[str, bool]:
+    """At most `cap` bytes (the rest is never read: the connection is closed instead); True if cut short."""
+    chunks, size, cut = [], 0, False
+    try:
+        for chunk in response.iter_content(_CHUNK):
+            chunks.append(chunk[: cap - size])
+            size += len(chunks[-1])
+            if size >= cap:
+                cut = True
+                break
+    except requests.exceptions.RequestException:
+        cut = True
+    return b"".join(chunks).decode("utf-8", errors="replace"), cut
+
+
+def _reason(exc: Exception) -> str:
+    inner = exc.args[0] if exc.args else exc
+    reason = getattr(inner, "reason", None)
+    return str(reason or inner)
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+class Sender:
+    """A keep-alive session and the threads that send one claimed batch concurrently (one per worker
+    thread, reused across tasks, so connections to busy endpoints stay open)."""
+
+    def __init__(self, concurrency: int):
+        self.session = new_session(concurrency)
+        self.executor = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="webhook-send")
+
+    def submit(self, url: str, body: bytes, headers_factory) -> Future:
+        """`headers_factory()` runs on the sending thread, so the signed timestamp is the send time.
+        The future always holds a SendResult: an unexpected error becomes a failed attempt (and is
+        logged), never an exception that would stop the loop recording the rest of its batch."""
+        return self.executor.submit(self._send, url, body, headers_factory)
+
+    def _send(self, url: str, body: bytes, headers_factory) -> SendResult:
+        started = time.monotonic()
+        try:
+            return post(self.session, url, body, headers_factory())
+        except Exception as exc:
+            logger.exception("unexpected error sending to %s", url)
+            return SendResult(0, "", f"internal error: {type(exc).__name__}: {exc}"[:500], _ms(started), started=time.time())
+
+
+_senders = threading.local()
+
+
+def sender_for_this_thread() -> Sender:
+    sender = getattr(_senders, "sender", None)
+    if sender is None or getattr(_senders, "pid", None) != os.getpid():
+        sender = _senders.sender = Sender(int(settings.EVENTHUB_CLAIM_BATCH))
+        _senders.pid = os.getpid()
+    return sender

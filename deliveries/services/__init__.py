@@ -1,0 +1,1 @@
+"""Delivery workflows: fan-out, the engine (claim, send, record), recovery. Modules per mechanism."""

@@ -1,0 +1,54 @@
+"""Waking workers. The broker only wakes work (the database is the source of truth), so a kick that is
+lost is harmless: beat's sweeper re-dispatches anything due. Kicks therefore never fail their caller."""
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger(__name__)
+
+FIRST = "first"  # first tries, resends and recovered messages (schedule_step == 0)
+RETRY = "retry"  # scheduled retries (schedule_step > 0): their own queue, so a failing endpoint never delays first tries
+ANY = "any"
+LANES = (FIRST, RETRY)
+# Kicks may be delayed at most this long (retries become due in the schedule's first seconds); anything
+# later is the sweeper's job: no long Celery countdowns, retries are rows with next_attempt_at.
+MAX_KICK_DELAY = 5.0
+_next_delayed_kick = 0.0
+
+
+def kick(lane: str = FIRST, *, delay: float = 0.0) -> None:
+    from deliveries import tasks  # tasks import services; services only need tasks to enqueue
+
+    task = tasks.deliver_retries if lane == RETRY else tasks.deliver_due
+    try:
+        task.apply_async(countdown=delay or None, retry=False)
+    except (OperationalError, OSError) as exc:
+        logger.warning("could not wake a %s worker (the sweeper will): %s", lane, exc)
+
+
+def kick_soon(lane: str, delay: float) -> None:
+    """A delayed kick for messages due within MAX_KICK_DELAY; at most one outstanding per process."""
+    global _next_delayed_kick
+    if delay > MAX_KICK_DELAY:
+        return
+    fires_at = time.monotonic() + delay
+    if _next_delayed_kick > time.monotonic() and _next_delayed_kick <= fires_at + 1.0:
+        return  # an earlier kick is already on its way and will pick these up
+    _next_delayed_kick = fires_at
+    kick(lane, delay=max(delay, 0.0))
+
+
+def _kick_first_lane() -> None:
+    kick(FIRST)
+
+
+def kick_on_commit() -> None:
+    """One kick per transaction however many messages it creates (nested ingest included)."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(func is _kick_first_lane for _, func, _ in connection.run_on_commit):
+        return
+    transaction.on_commit(_kick_first_lane, robust=True)

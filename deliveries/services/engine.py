@@ -1,0 +1,127 @@
+"""The delivery loop a worker runs: claim due messages, send them concurrently, record outcomes in bulk.
+
+It keeps up to EVENTHUB_CLAIM_BATCH messages in flight and claims more as sends finish, so one slow
+endpoint (held to its concurrency cap by the claim) never stops the loop from serving healthy ones;
+outcomes are flushed as they arrive, so a hanging request does not hold back the others' records.
+The loop stops when nothing is due or its time budget is spent (then it wakes a successor).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from deliveries.http import Sender, sender_for_this_thread
+from deliveries.models import Message
+from deliveries.services.claims import claim_due
+from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon
+from deliveries.services.outcomes import Outcome, record_outcomes
+from deliveries.signing import signed_headers, webhook_body
+from subscriptions.services import signing_secrets
+
+FLUSH_SECONDS = 0.2  # the longest a finished send waits to be recorded with others
+# Record and refill in halves of a batch: finished sends free their subscription's concurrency slots
+# (and the claim's room) while the rest are still on the wire, at a few statements per half.
+STEP_DIVISOR = 2
+
+
+@dataclass
+class _Delivery:
+    message: Message
+    lease: datetime
+    url: str
+    body: bytes
+    secrets: list[str]
+    started_at: datetime
+
+
+def deliver_due(
+    lane: str = ANY,
+    *,
+    now: datetime | None = None,
+    budget_seconds: float | None = None,
+    sender: Sender | None = None,
+) -> int:
+    """Deliver due messages of `lane` until none is due; returns the number of attempts recorded. `now`
+    pins the clock (tests drive retries with it); otherwise it is the wall clock."""
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
+    sender = sender or sender_for_this_thread()
+    batch = max(1, int(settings.EVENTHUB_CLAIM_BATCH))
+    step = max(1, batch // STEP_DIVISOR)
+    budget = settings.EVENTHUB_DELIVERY_TASK_SECONDS if budget_seconds is None else budget_seconds
+    stop_at = time.monotonic() + budget
+    inflight: dict[Future, _Delivery] = {}
+    finished: list[Outcome] = []
+    waiting_since = 0.0  # when the oldest unrecorded outcome finished
+    may_claim, helped, attempts, more_due = True, False, 0, False
+    while True:
+        room = batch - len(inflight)
+        if may_claim and room >= step and time.monotonic() < stop_at:
+            deliveries, skipped = _claim(lane, clock(), room)
+            if skipped and not finished:
+                waiting_since = time.monotonic()
+            finished.extend(skipped)
+            more_due = len(deliveries) + len(skipped) >= room
+            may_claim = more_due
+            if more_due and not helped:
+                kick(lane)  # a full batch: more is probably due, let another worker share it
+                helped = True
+            for delivery in deliveries:
+                inflight[_submit(sender, delivery)] = delivery
+        if inflight:
+            done, _ = wait(list(inflight), timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
+            if done and not finished:
+                waiting_since = time.monotonic()
+            for future in done:
+                delivery, result = inflight.pop(future), future.result()
+                # A pinned clock (tests) dates attempts by it; otherwise by when the request began.
+                started = delivery.started_at if now is not None or not result.started else datetime.fromtimestamp(result.started, UTC)
+                finished.append(Outcome(delivery.message, delivery.lease, delivery.url, started, result))
+        if finished and (not inflight or len(finished) >= step or time.monotonic() - waiting_since >= FLUSH_SECONDS):
+            recorded = record_outcomes(finished, clock())
+            attempts += recorded.attempts
+            if recorded.soonest_retry is not None and now is None:
+                kick_soon(RETRY, recorded.soonest_retry)
+            finished = []
+            may_claim = True  # sends finished: subscriptions at their cap may have room again
+        if not inflight and not finished and (not may_claim or time.monotonic() >= stop_at):
+            break
+    if more_due and time.monotonic() >= stop_at:
+        kick(lane)  # budget spent with work left: hand over instead of hogging the worker
+    return attempts
+
+
+def _claim(lane: str, now: datetime, limit: int) -> tuple[list[_Delivery], list[Outcome]]:
+    """Claim, then load the claimed rows with their event and subscription (two statements)."""
+    ids, lease = claim_due(lane, now, limit)
+    if not ids:
+        return [], []
+    messages = Message.objects.filter(id__in=ids).select_related(
+        "event", "subscription", "subscription__failure_streak"
+    ).order_by("next_attempt_at", "id")
+    deliveries, skipped = [], []
+    bodies: dict[int, bytes] = {}
+    secrets: dict[int, list[str]] = {}
+    for message in messages:
+        subscription = message.subscription
+        if subscription.disabled:
+            skipped.append(Outcome(message, lease, subscription.url, now, None))
+            continue
+        if message.event_id not in bodies:
+            bodies[message.event_id] = webhook_body(message.event.payload)
+        if subscription.id not in secrets:
+            secrets[subscription.id] = signing_secrets(subscription, now)
+        deliveries.append(
+            _Delivery(message, lease, subscription.url, bodies[message.event_id], secrets[subscription.id], now)
+        )
+    return deliveries, skipped
+
+
+def _submit(sender: Sender, delivery: _Delivery) -> Future:
+    token, body, secrets = delivery.message.token, delivery.body, delivery.secrets
+    return sender.submit(delivery.url, body, lambda: signed_headers(token, int(time.time()), body, secrets))

@@ -1,0 +1,220 @@
+"""Resend, recover, replay missing and send example: the operations clients (API) and staff (admin)
+use to get messages delivered again. Recover and replay missing run as background jobs (RecoveryJob
+rows), are idempotent and capped (EVENTHUB_RECOVERY_MAX_DAYS, EVENTHUB_RECOVERY_MAX_MESSAGES).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from deliveries.models import Message, MessageStatus, RecoveryJob, RecoveryKind, RecoveryStatus
+from deliveries.services.dispatch import FIRST, kick, kick_on_commit
+from eventhub.errors import InvalidInput, NotFound
+from eventhub.models import Event, EventType
+from subscriptions.models import EventSubscription
+
+logger = logging.getLogger(__name__)
+# A job queued or running for longer is presumed lost (its worker died): it no longer absorbs requests.
+STALE_JOB = timedelta(minutes=15)
+
+
+def _usable(subscription: EventSubscription) -> None:
+    if subscription.disabled:
+        raise InvalidInput(
+            "The event subscription is disabled; enable it first.",
+            {"event_subscription_token": [f"{subscription.token} is disabled ({subscription.disabled_reason or 'manual'})."]},
+        )
+
+
+def resend(event: Event, subscription: EventSubscription) -> Message:
+    """A new attempt now, whatever the message's state (made if the event never had one for it)."""
+    if event.account_id != subscription.account_id:
+        raise NotFound(f"No event {event.token!r} for this subscription's account.")
+    _usable(subscription)
+    if not event.is_example and not subscription.matches(event.event_type_id):
+        raise InvalidInput(
+            f"The subscription does not receive {event.event_type_id} events.",
+            {"event_subscription_token": [f"{subscription.token} filters out {event.event_type_id}."]},
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        message, created = Message.objects.get_or_create(
+            event=event,
+            subscription=subscription,
+            defaults={
+                "account_id": event.account_id,
+                "next_attempt_at": now,
+                "created": event.created,
+                "is_example": event.is_example,
+            },
+        )
+        if not created:
+            Message.objects.filter(pk=message.pk).update(
+                status=MessageStatus.PENDING, schedule_step=0, next_attempt_at=now, lease_expires_at=None
+            )
+        kick_on_commit()
+    return message
+
+
+def send_example(subscription: EventSubscription, event_type_name: str | None = None) -> Message:
+    """Deliver the type's example payload as an example event (hidden from event lists), signed and sent
+    like any other message. Without a type, the subscription's first filtered type is used."""
+    from eventhub.services.ingest import EventSpec, record_events
+
+    _usable(subscription)
+    name = event_type_name or (subscription.event_types[0] if subscription.event_types else None)
+    if not name:
+        raise InvalidInput("event_type is required for a subscription that receives all types.", {"event_type": ["This field is required."]})
+    event_type = EventType.objects.filter(name=name, archived=False).first() if isinstance(name, str) else None
+    if event_type is None:
+        raise InvalidInput(f"Unknown event type {str(name)[:128]!r}.", {"event_type": [f"Unknown event type {str(name)[:128]!r}."]})
+    with transaction.atomic():
+        spec = EventSpec(event_type, {**(event_type.example or {}), "event_type": event_type.name}, is_example=True)
+        event = record_events(subscription.account, [spec])[0].event
+        message = Message.objects.create(
+            account_id=subscription.account_id,
+            event=event,
+            subscription=subscription,
+            next_attempt_at=event.created,
+            created=event.created,
+            is_example=True,
+        )
+        kick_on_commit()
+    return message
+
+
+def recovery_window(begin: datetime | None, end: datetime | None, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """[begin, end): `end` defaults to now and `begin` to the largest window before it."""
+    limit = timedelta(days=settings.EVENTHUB_RECOVERY_MAX_DAYS)
+    end = end or now or timezone.now()
+    begin = begin or end - limit
+    if begin >= end:
+        raise InvalidInput("begin must be before end.", {"begin": ["Must be before end."]})
+    if end - begin > limit:
+        days = settings.EVENTHUB_RECOVERY_MAX_DAYS
+        raise InvalidInput(f"The window is longer than {days} days.", {"begin": [f"begin and end may be at most {days} days apart."]})
+    return begin, end
+
+
+def recover(subscription: EventSubscription, begin: datetime | None = None, end: datetime | None = None) -> RecoveryJob:
+    """Queue: every message in [begin, end) whose attempts all failed and that never succeeded goes back
+    on the schedule now."""
+    return _request(subscription, RecoveryKind.RECOVER, begin, end)
+
+
+def replay_missing(subscription: EventSubscription, begin: datetime | None = None, end: datetime | None = None) -> RecoveryJob:
+    """Queue: every event in [begin, end) the subscription matches but has no message for gets one."""
+    return _request(subscription, RecoveryKind.REPLAY_MISSING, begin, end)
+
+
+def _request(subscription: EventSubscription, kind: str, begin: datetime | None, end: datetime | None) -> RecoveryJob:
+    """A request while an equal or wider job of the same kind is queued or running returns that job."""
+    _usable(subscription)
+    now = timezone.now()
+    begin, end = recovery_window(begin, end, now)
+    with transaction.atomic():
+        active = RecoveryJob.objects.filter(
+            subscription=subscription,
+            kind=kind,
+            status__in=(RecoveryStatus.QUEUED, RecoveryStatus.RUNNING),
+            begin__lte=begin,
+            end__gte=end,
+            created__gte=now - STALE_JOB,
+        ).first()
+        if active is not None:
+            return active
+        job = RecoveryJob.objects.create(
+            account_id=subscription.account_id, subscription=subscription, kind=kind, begin=begin, end=end, created=now
+        )
+        transaction.on_commit(lambda: enqueue_job(job.id), robust=True)
+    return job
+
+
+def enqueue_job(job_id: int) -> None:
+    from deliveries import tasks
+
+    try:
+        tasks.run_recovery_job.apply_async((job_id,), retry=False)
+    except (OperationalError, OSError) as exc:
+        logger.warning("could not queue recovery job %s (the sweeper will): %s", job_id, exc)
+
+
+def run_job(job_id: int) -> RecoveryJob | None:
+    """Run a queued job once; a duplicate delivery of the task finds it no longer QUEUED and does nothing."""
+    now = timezone.now()
+    if not RecoveryJob.objects.filter(id=job_id, status=RecoveryStatus.QUEUED).update(status=RecoveryStatus.RUNNING, started_at=now):
+        return None
+    job = RecoveryJob.objects.select_related("subscription").get(id=job_id)
+    work = recover_messages if job.kind == RecoveryKind.RECOVER else replay_missing_messages
+    try:
+        job.messages = work(job.subscription, job.begin, job.end, now)
+    except Exception as exc:
+        job.status, job.error, job.finished_at = RecoveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500], timezone.now()
+        job.save(update_fields=["status", "error", "finished_at"])
+        raise
+    job.status, job.finished_at = RecoveryStatus.DONE, timezone.now()
+    job.save(update_fields=["status", "messages", "finished_at"])
+    if job.messages:
+        kick(FIRST)
+    return job
+
+
+def recover_messages(subscription: EventSubscription, begin: datetime, end: datetime, now: datetime) -> int:
+    """One UPDATE: messages waiting for a retry or FAILED, never successful, created in [begin, end)."""
+    recoverable = Q(status=MessageStatus.FAILED) | Q(status=MessageStatus.PENDING, schedule_step__gt=0)
+    chosen = (
+        Message.objects.filter(recoverable, subscription=subscription, succeeded_at__isnull=True, is_example=False)
+        .filter(created__gte=begin, created__lt=end)
+        .order_by("created", "id")
+        .values("id")[: settings.EVENTHUB_RECOVERY_MAX_MESSAGES]
+    )
+    return Message.objects.filter(recoverable, id__in=chosen).update(
+        status=MessageStatus.PENDING, schedule_step=0, next_attempt_at=now, lease_expires_at=None
+    )
+
+
+def replay_missing_messages(subscription: EventSubscription, begin: datetime, end: datetime, now: datetime) -> int:
+    """Messages for the subscription's matching events in [begin, end) that have none; the unique
+    (event, subscription) constraint makes a concurrent or repeated run harmless."""
+    events = Event.objects.filter(account_id=subscription.account_id, is_example=False, created__gte=begin, created__lt=end)
+    if subscription.event_types:
+        events = events.filter(event_type_id__in=subscription.event_types)
+    events = events.exclude(Exists(Message.objects.filter(subscription=subscription, event=OuterRef("pk"))))
+    rows = list(events.order_by("created", "id").values_list("id", "created")[: settings.EVENTHUB_RECOVERY_MAX_MESSAGES])
+    created = Message.objects.bulk_create(
+        [
+            Message(
+                account_id=subscription.account_id,
+                event_id=event_id,
+                subscription=subscription,
+                next_attempt_at=now,
+                created=event_created,
+            )
+            for event_id, event_created in rows
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+def requeue_lost_jobs(now: datetime) -> int:
+    """Sweeper: a job still QUEUED a minute after it was asked for lost its task; a RUNNING one past
+    STALE_JOB lost its worker (its work is idempotent, so marking it FAILED lets a new request run)."""
+    RecoveryJob.objects.filter(status=RecoveryStatus.RUNNING, started_at__lt=now - STALE_JOB).update(
+        status=RecoveryStatus.FAILED, error="worker lost", finished_at=now
+    )
+    lost = list(
+        RecoveryJob.objects.filter(
+            status=RecoveryStatus.QUEUED, created__lt=now - timedelta(minutes=1), created__gte=now - STALE_JOB
+        ).values_list("id", flat=True)[:100]
+    )
+    for job_id in lost:
+        enqueue_job(job_id)
+    return len(lost)

@@ -1,0 +1,56 @@
+"""Fan-out: one message per enabled, matching subscription of the event's account, one kick per commit."""
+from __future__ import annotations
+
+import pytest
+
+from deliveries.models import Message, MessageStatus
+from eventhub.services.ingest import Submission, publish_batch
+from tests.deliveries.conftest import send_event, subscribe
+
+pytestmark = pytest.mark.django_db
+URL = "http://127.0.0.1:9/hook"
+
+
+def test_one_message_per_enabled_matching_subscription_of_the_account(acme, globex, event_types):
+    everything = subscribe(acme.account, URL)
+    cards = subscribe(acme.account, URL, event_types=["card.created"])
+    subscribe(acme.account, URL, event_types=["balance.updated"])
+    subscribe(acme.account, URL, disabled=True)
+    subscribe(globex.account, URL)
+    event = send_event(acme.account)
+    messages = Message.objects.filter(event=event)
+    assert {m.subscription_id for m in messages} == {everything.id, cards.id}
+    assert all(m.status == MessageStatus.PENDING and m.next_attempt_at == event.created for m in messages)
+    assert all(m.created == event.created and m.account_id == acme.account.id for m in messages)
+
+
+def test_a_batch_sends_one_kick_after_commit_and_none_before(acme, event_types, kicks, django_capture_on_commit_callbacks):
+    subscribe(acme.account, URL)
+    subscribe(acme.account, URL)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        publish_batch(acme.account, [Submission("card.created", {"card_token": str(i)}) for i in range(5)])
+    assert Message.objects.count() == 10
+    assert kicks == []  # nothing is sent before the rows are committed
+    for callback in callbacks:
+        callback()
+    assert kicks == ["deliveries.deliver_due"]
+
+
+def test_fanout_costs_one_subscription_query_and_one_insert(acme, event_types, django_assert_num_queries):
+    from deliveries.services.fanout import create_messages
+    from eventhub.models import Event
+
+    for _ in range(3):
+        subscribe(acme.account, URL)
+    send_event(acme.account)
+    events = list(Event.objects.all())
+    Message.objects.all().delete()
+    with django_assert_num_queries(2):
+        create_messages(events)
+    assert Message.objects.count() == 3
+
+
+def test_no_subscriptions_no_messages_no_kick(acme, event_types, kicks, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        send_event(acme.account)
+    assert Message.objects.count() == 0 and kicks == []
