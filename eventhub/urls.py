@@ -17,6 +17,7 @@ v1 = [
 
 urlpatterns = [
     path("v1/", include(v1)),
+    path("organizations/<str:org_id>/", include("eventhub.billing.urls")),
     path("oauth/token", OAuthTokenView.as_view(), name="oauth-token"),
     path("healthz", healthz, name="healthz"),
     path("api/schema", SpectacularAPIView.as_view(), name="openapi-schema"),

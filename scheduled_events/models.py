@@ -19,12 +19,15 @@ class ScheduledEventConfiguration(models.Model):
     active = models.BooleanField(default=True)
     backfill = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
+    # The version whose occurrences the scheduler has fully planned; behind `version` means "replan all".
+    planned_version = models.PositiveIntegerField(default=0, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created", "-id"]
         constraints = [models.UniqueConstraint(fields=["account", "name"], name="scheduled_config_name_per_account")]
+        indexes = [models.Index(fields=["account", "-created", "-id"], name="scheduled_config_account")]
 
     def __str__(self) -> str:
         return self.name
@@ -33,7 +36,10 @@ class ScheduledEventConfiguration(models.Model):
 class ScheduledOccurrence(models.Model):
     """One planned firing; the unique constraint makes concurrent scheduler runs fire it once."""
 
-    configuration = models.ForeignKey(ScheduledEventConfiguration, on_delete=models.CASCADE, related_name="occurrences")
+    # No index of its own: the unique constraint below starts with it (one index less per planned row).
+    configuration = models.ForeignKey(
+        ScheduledEventConfiguration, on_delete=models.CASCADE, related_name="occurrences", db_index=False
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     entity_id = models.CharField(max_length=255)
     fire_at = models.DateTimeField()
@@ -55,3 +61,16 @@ class ScheduledOccurrence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.configuration.name} {self.entity_id} @ {self.fire_at:%Y-%m-%d %H:%M}"
+
+
+class SchedulerState(models.Model):
+    """The planner's bookkeeping row: its watermark, last full reconciliation, and a lease so one run plans at a time."""
+
+    name = models.CharField(max_length=50, unique=True)
+    watermark = models.DateTimeField(null=True, blank=True, help_text="Entities changed after this were replanned.")
+    full_pass_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(max_length=64, blank=True, default="")
+
+    def __str__(self) -> str:
+        return self.name

@@ -57,3 +57,35 @@ class EventSubscription(models.Model):
 
     def matches(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
+
+
+class IntegrationConfiguration(models.Model):
+    """Billing dialect: routes a notification rule's events (`entity_type` Notification, `entity_id` the rule,
+    empty = every rule) to a webhook destination, by keeping the destination's `event_types` in sync."""
+
+    token = models.CharField(max_length=40, unique=True, default=tokens.integration_config_token, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="integration_configurations")
+    name = models.CharField(max_length=200, blank=True, default="")
+    destination = models.CharField(max_length=40)
+    entity_type = models.CharField(max_length=40)
+    entity_id = models.CharField(max_length=40, blank=True, default="")
+    subscription = models.ForeignKey(
+        EventSubscription, on_delete=models.CASCADE, related_name="integration_configurations"
+    )
+    config_data = models.JSONField(default=dict, blank=True)
+    credentials = models.JSONField(default=dict, blank=True)
+    integration_credentials_id = models.CharField(max_length=100, blank=True, default="")
+    enabled = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["account", "-created", "-id"], name="integration_account_created"),
+            models.Index(fields=["account", "entity_type", "entity_id"], name="integration_account_entity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity_type}:{self.entity_id or '*'} -> {self.destination} ({self.token})"

@@ -1,0 +1,63 @@
+"""Event reads with the billing dialect's filters, on top of the shared `eventhub.selectors.events_for`."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from eventhub.errors import InvalidInput
+from eventhub.models import Account, Event
+from eventhub.selectors import events_for
+from eventhub.services.rules import notification_type_name
+
+# The billing platform's `eventType` groups, as hub categories or type names.
+EVENT_TYPE_GROUPS = {
+    "Notification": Q(event_type__category="notification"),
+    "IntegrationEvent": Q(event_type__name__startswith="error.integration."),
+    "IngestValidationFailure": Q(event_type_id="ingest.validation_failure"),
+    "DataExportJobFailure": Q(event_type__name__startswith="error.data_export_job."),
+    "Scheduled": Q(event_type__category="scheduled"),
+    "Configuration": Q(event_type__category="configuration"),
+    "Billing": Q(event_type__category="billing"),
+}
+_GROUPS_BY_LOWER = {name.lower(): q for name, q in EVENT_TYPE_GROUPS.items()}
+
+
+def billing_events(
+    account: Account,
+    *,
+    event_name: str | None = None,
+    ids: list[str] | None = None,
+    account_id: str | None = None,
+    resource_id: str | None = None,
+    notification_code: str | None = None,
+    notification_id: str | None = None,
+    event_type: str | None = None,
+) -> QuerySet[Event]:
+    """`accountId` is the producer's customer account (an `account` entity or a payload's accountId);
+    `resourceId` the entity an event is about; `notificationId` the rule that emitted it."""
+    queryset = events_for(account).select_related("caused_by")
+    if event_name:
+        queryset = queryset.filter(event_type_id=event_name)
+    if ids:
+        queryset = queryset.filter(token__in=ids)
+    if account_id:
+        queryset = queryset.filter(
+            Q(entity_type="account", entity_id=account_id) | Q(payload__accountId=account_id)
+        )
+    if resource_id:
+        queryset = queryset.filter(entity_id=resource_id)
+    if notification_code:
+        queryset = queryset.filter(event_type_id=notification_type_name(notification_code))
+    if notification_id:
+        queryset = queryset.filter(
+            event_type__name__startswith="notification.", payload__rule__id=notification_id
+        )
+    if event_type:
+        group = _GROUPS_BY_LOWER.get(event_type.lower())
+        if group is None:
+            raise InvalidInput(
+                f"eventType must be one of {', '.join(EVENT_TYPE_GROUPS)}.",
+                {"eventType": [f"Unknown event type group {event_type[:64]!r}."]},
+            )
+        queryset = queryset.filter(group)
+    return queryset

@@ -1,0 +1,231 @@
+"""Notification rules (DESIGN section 6): save them with their calculation compiled, and apply them to
+every new event. A rule that holds emits `notification.<code>`, caused by the event, which
+subscriptions receive like any other event."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from functools import lru_cache
+from typing import Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import IntegrityError, transaction
+
+from eventhub.errors import Conflict, InvalidInput
+from eventhub.models import Account, Event, EventCategory, EventType, NotificationRule
+from eventhub.rules.expression import Calculation, InvalidCalculation, compile_calculation
+from eventhub.services.catalog import ensure_event_type
+from eventhub.services.validation import EVENT_TYPE_NAME_MAX
+
+logger = logging.getLogger(__name__)
+NOTIFICATION_PREFIX = "notification."
+CODE = re.compile(r"^[A-Za-z0-9_]+$")
+CODE_MAX = min(100, EVENT_TYPE_NAME_MAX - len(NOTIFICATION_PREFIX))
+FIELDS = ("name", "code", "description", "event_name", "calculation", "always_fire_event", "active")
+
+
+def check_version(current: int, expected: Any) -> None:
+    """Optimistic concurrency for every versioned object: a stale `version` is a 409 the SDKs do not
+    retry; an omitted one means an unconditional write."""
+    if expected is None:
+        return
+    if isinstance(expected, bool) or not isinstance(expected, int):
+        raise InvalidInput("version must be an integer.", {"version": ["Must be an integer."]})
+    if expected != current:
+        raise Conflict(
+            f"Version conflict: the request is based on version {expected}, the current version is {current}.",
+            {"version": [f"Expected {current}."]},
+        )
+
+
+def notification_type_name(code: str) -> str:
+    return NOTIFICATION_PREFIX + code
+
+
+@lru_cache(maxsize=4096)
+def compiled(rule_id: int, version: int, text: str) -> Calculation:
+    """Parsed once per (rule, version): evaluation is then a walk over a frozen AST."""
+    return compile_calculation(text)
+
+
+def _checked(values: dict[str, Any]) -> dict[str, Any]:
+    errors: dict[str, list[str]] = {}
+    for key, limit in (("name", 200), ("description", 2000)):
+        value = values.get(key)
+        if not isinstance(value, str) or len(value) > limit or (key == "name" and not value.strip()):
+            errors[key] = [
+                f"Must be a {'non-empty ' if key == 'name' else ''}string of at most {limit} characters."
+            ]
+    code = values.get("code")
+    if not isinstance(code, str) or not CODE.match(code) or len(code) > CODE_MAX:
+        errors["code"] = [f"Must be letters, digits and _ (at most {CODE_MAX} characters)."]
+    event_name = values.get("event_name")
+    if (
+        not isinstance(event_name, str)
+        or not EventType.objects.filter(name=event_name, archived=False).exists()
+    ):
+        errors["event_name"] = [f"Unknown event type {str(event_name)[:EVENT_TYPE_NAME_MAX]!r}."]
+    for flag in ("always_fire_event", "active"):
+        if not isinstance(values.get(flag), bool):
+            errors[flag] = ["Must be true or false."]
+    calculation = values.get("calculation")
+    if calculation is None:
+        values["calculation"] = calculation = ""
+    if not isinstance(calculation, str):
+        errors["calculation"] = ["Must be a string."]
+    elif calculation.strip():
+        try:
+            compile_calculation(calculation)
+        except InvalidCalculation as exc:
+            errors["calculation"] = [exc.message]
+    elif values.get("always_fire_event") is False:
+        errors["calculation"] = ["Required unless alwaysFireEvent is true."]
+    if errors:
+        first = next(iter(errors))
+        raise InvalidInput(f"{first}: {errors[first][0]}", errors)
+    return values
+
+
+def _ensure_notification_type(rule: NotificationRule) -> None:
+    ensure_event_type(
+        notification_type_name(rule.code),
+        category=EventCategory.NOTIFICATION,
+        description=f"Notification {rule.code!r}: emitted when its rule on {rule.event_name} holds.",
+        example=notification_payload(
+            rule, Event(token="evt_example", event_type_id=rule.event_name, payload={})
+        ),
+    )
+
+
+def _routes_changed(account: Account) -> None:
+    """Webhook destinations linked to rules (billing integration configurations) follow code changes."""
+    if apps.is_installed("subscriptions"):
+        from subscriptions.integrations import resync_notification_routes
+
+        resync_notification_routes(account)
+
+
+def create_rule(account: Account, **fields: Any) -> NotificationRule:
+    values = _checked(
+        {"description": "", "calculation": "", "always_fire_event": False, "active": True, **fields}
+    )
+    try:
+        with transaction.atomic():
+            rule = NotificationRule.objects.create(account=account, **{k: values[k] for k in FIELDS})
+            _ensure_notification_type(rule)
+            _routes_changed(account)
+            return rule
+    except IntegrityError:
+        raise Conflict(
+            f"A notification with code {values['code']!r} already exists.", {"code": ["Already exists."]}
+        ) from None
+
+
+def update_rule(
+    rule: NotificationRule, changes: dict[str, Any], *, version: int | None = None
+) -> NotificationRule:
+    """Replace the given fields (others keep their values) if `version` is current; bumps the version."""
+    try:
+        with transaction.atomic():
+            locked = NotificationRule.objects.select_for_update().get(pk=rule.pk)
+            check_version(locked.version, version)
+            values = _checked(
+                {
+                    **{k: getattr(locked, k) for k in FIELDS},
+                    **{k: v for k, v in changes.items() if k in FIELDS},
+                }
+            )
+            code_changed = values["code"] != locked.code
+            for key in FIELDS:
+                setattr(locked, key, values[key])
+            locked.version += 1
+            locked.save()
+            _ensure_notification_type(locked)
+            if code_changed:
+                _routes_changed(locked.account)
+            return locked
+    except IntegrityError:
+        raise Conflict(
+            f"A notification with code {changes.get('code')!r} already exists.", {"code": ["Already exists."]}
+        ) from None
+
+
+def delete_rule(rule: NotificationRule) -> NotificationRule:
+    """Its past notification events stay; destinations stop receiving its type."""
+    with transaction.atomic():
+        account = rule.account
+        rule.delete()
+        _routes_changed(account)
+    return rule
+
+
+def notification_payload(rule: NotificationRule, event: Event) -> dict:
+    return {
+        "event_type": notification_type_name(rule.code),
+        "rule": {"id": rule.token, "code": rule.code, "name": rule.name, "event_name": rule.event_name},
+        "source_event": {"token": event.token, "event_type": event.event_type_id},
+        "new": event.payload,
+        "old": event.previous_state,
+    }
+
+
+def _holds(rule: NotificationRule, event: Event) -> bool:
+    if rule.always_fire_event:
+        return True
+    if not rule.calculation.strip():
+        return False
+    try:
+        calculation = compiled(rule.pk, rule.version, rule.calculation)
+    except InvalidCalculation:  # saved before a stricter limit; refused at save time today
+        logger.warning("notification rule %s has an invalid calculation; skipped", rule.token)
+        return False
+    return calculation.is_true(event.payload, event.previous_state)
+
+
+def apply_notification_rules(events: list[Event], *, depth: int = 0) -> None:
+    """Event processor: one query for the batch's active rules, then `notification.<code>` events
+    recorded at depth+1; nothing is emitted beyond EVENTHUB_MAX_CAUSAL_DEPTH (rule loops end there)."""
+    if not events:
+        return
+    rules = NotificationRule.objects.filter(
+        active=True,
+        account_id__in={e.account_id for e in events},
+        event_name__in={e.event_type_id for e in events},
+    )
+    by_key: dict[tuple[int, str], list[NotificationRule]] = defaultdict(list)
+    for rule in rules:
+        by_key[(rule.account_id, rule.event_name)].append(rule)
+    if not by_key:
+        return
+    fired: dict[int, list[tuple[NotificationRule, Event]]] = defaultdict(list)
+    for event in events:
+        for rule in by_key.get((event.account_id, event.event_type_id), ()):
+            if _holds(rule, event):
+                fired[event.account_id].append((rule, event))
+    if not fired:
+        return
+    if depth >= settings.EVENTHUB_MAX_CAUSAL_DEPTH:
+        logger.warning("notification rules not applied at causal depth %s (EVENTHUB_MAX_CAUSAL_DEPTH)", depth)
+        return
+    from eventhub.services.ingest import EventSpec, record_events  # ingest runs the processors: import late
+
+    types = {
+        t.name: t
+        for t in EventType.objects.filter(
+            name__in={notification_type_name(r.code) for v in fired.values() for r, _ in v}
+        )
+    }
+    for items in fired.values():
+        specs = []
+        for rule, event in items:
+            name = notification_type_name(rule.code)
+            if name not in types:
+                _ensure_notification_type(rule)
+                types[name] = EventType.objects.get(name=name)
+            specs.append(
+                EventSpec(event_type=types[name], payload=notification_payload(rule, event), caused_by=event)
+            )
+        record_events(items[0][1].account, specs, depth=depth + 1)
