@@ -20,6 +20,8 @@ def _named_account(token: str) -> Account:
 def caller_account(request, body_token: str | None = None) -> Account | None:
     """The account the request acts for; None means "every account" (staff keys only)."""
     caller = request.user
+    if body_token is not None and not isinstance(body_token, str):
+        raise InvalidInput("account_token must be a string.", {"account_token": ["Must be a string."]})
     named = body_token or request.headers.get(ACCOUNT_HEADER) or request.query_params.get("account_token")
     if caller.account is not None:
         if named and named != caller.account.token and not caller.is_staff:

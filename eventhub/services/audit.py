@@ -16,7 +16,7 @@ def record_audit(
     **details: Any,
 ) -> AuditLogEntry:
     """`target` is any model with a `token` (or `name`); details must be JSON-serializable and secret-free."""
-    token = getattr(target, "token", None) or getattr(target, "name", "") or ""
+    token = getattr(target, "token", None) or getattr(target, "key_id", None) or getattr(target, "name", "") or ""
     return AuditLogEntry.objects.create(
         action=action,
         actor_user=user if getattr(user, "pk", None) else None,
