@@ -17,6 +17,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port for the web server.")
+        parser.add_argument(
+            "--log-level", default=os.environ.get("EVENTHUB_WORKER_LOG_LEVEL", "warning"),
+            help="Worker and beat log level (info shows every task, including the 5-second sweeps).",
+        )
         parser.add_argument("--concurrency", type=int, default=int(os.environ.get("EVENTHUB_WORKER_CONCURRENCY", "8")))
 
     def handle(self, *args, **options):
@@ -25,9 +29,9 @@ class Command(BaseCommand):
             "web": [python, "manage.py", "runserver", options["addr"], "--noreload"],
             "worker": [
                 python, "-m", "celery", "-A", "eventhub", "worker", "-Q", WORKER_QUEUES, "--pool", "threads",
-                "-c", str(options["concurrency"]), "-l", "info", "-n", "worker@%h",
+                "-c", str(options["concurrency"]), "-l", options["log_level"], "-n", "worker@%h",
             ],
-            "beat": [python, "-m", "celery", "-A", "eventhub", "beat", "-l", "info", "--schedule", "var/celerybeat-schedule"],
+            "beat": [python, "-m", "celery", "-A", "eventhub", "beat", "-l", options["log_level"], "--schedule", "var/celerybeat-schedule"],
         }
         processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
         self.stdout.write(f"Started {', '.join(f'{n} (pid {p.pid})' for n, p in processes.items())}. Ctrl-C stops all.")
