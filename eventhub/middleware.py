@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import OperationalError, InterfaceError
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 
 logger = logging.getLogger(__name__)

@@ -94,7 +94,8 @@ class Event(models.Model):
     created = models.DateTimeField(db_index=False)
     occurred_at = models.DateTimeField()
     processed_at = models.DateTimeField(null=True, blank=True)
-    idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # NULL, not "", for "no key": the unique constraint only covers rows that have one.
+    idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
     caused_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="caused")
     entity_type = models.CharField(max_length=100, blank=True, default="")
     entity_id = models.CharField(max_length=255, blank=True, default="")

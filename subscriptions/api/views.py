@@ -13,7 +13,11 @@ from eventhub.api.views import CURSOR_PARAMS, cursor_args
 from eventhub.errors import InvalidInput
 from eventhub.pagination import token_page
 from subscriptions import services
-from subscriptions.api.serializers import EventSubscriptionSerializer, EventSubscriptionWriteSerializer, SecretSerializer
+from subscriptions.api.serializers import (
+    EventSubscriptionSerializer,
+    EventSubscriptionWriteSerializer,
+    SecretSerializer,
+)
 from subscriptions.models import EventSubscription
 
 WRITABLE = ("url", "description", "disabled", "event_types")

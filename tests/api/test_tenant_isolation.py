@@ -139,7 +139,7 @@ def test_account_b_is_refused_on_account_as_org(acme, globex, event_types):
         response = _call(client, method, path, {} if method == "post" else None)
         assert response.status_code in (403, 404), (method, path, response.status_code)
         COVERED.add(f"organizations/<str:org_id>/{route}")
-    for route, method, path, body in _billing_object_requests(foreign, a):
+    for _route, method, path, body in _billing_object_requests(foreign, a):
         assert _call(client, method, path, body).status_code in (403, 404), (method, path)
 
 
