@@ -73,6 +73,7 @@ class Message(models.Model):
             ),
             models.Index(fields=["subscription", "status", "-created"], name="message_subscription_status"),
             models.Index(fields=["account", "-created", "-id"], name="message_account_created"),
+            models.Index(fields=["-created", "-id"], name="message_created"),  # staff lists across accounts
             # Small (only in-flight rows): the claim counts them per subscription for the concurrency cap.
             models.Index(fields=["subscription", "lease_expires_at"], condition=Q(status="SENDING"), name="message_in_flight"),
         ]
@@ -107,6 +108,12 @@ class MessageAttempt(models.Model):
             models.Index(fields=["event", "-created", "-id"], name="attempt_event_created"),
             models.Index(fields=["message", "-created"], name="attempt_message_created"),
             models.Index(fields=["-created", "-id"], name="attempt_created"),
+            # Lets the delivery-health aggregates read the index alone (PostgreSQL covering index).
+            models.Index(
+                fields=["created"],
+                include=["subscription", "status", "duration_ms", "response_status_code"],
+                name="attempt_health",
+            ),
         ]
 
     def __str__(self) -> str:
