@@ -46,6 +46,11 @@ chromium:
 			|| echo "could not install chromium; browser tests will say so"; \
 	fi
 
+# The fault-injection suite alone (also part of `make test`; it needs PostgreSQL + Redis via
+# DATABASE_URL / CELERY_BROKER_URL and restarts Redis, leaving it running).
+test-faults: install
+	$(BIN)/python -m pytest tests/faults -m faults -s $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 
