@@ -51,6 +51,16 @@ chromium:
 test-faults: install
 	$(BIN)/python -m pytest tests/faults -m faults -s $(PYTEST_ARGS)
 
+# Benchmarks run on PostgreSQL + Redis (a throwaway test database; Redis db 9) unless told otherwise.
+BENCH_ENV = DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/eventhub_bench} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/9}
+
+bench: install
+	$(BENCH_ENV) $(BIN)/python -m bench $(BENCH_ARGS)
+
+bench-quick: install
+	$(BENCH_ENV) $(BIN)/python -m bench --quick $(BENCH_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 

@@ -203,7 +203,7 @@ def run_baseline(url: str, total: int, concurrency: int) -> dict:
             "p50_ms": statistics.median(latencies), "p99_ms": percentile(latencies, 0.99)}  # fmt: skip
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--subscriptions", type=int, default=4)
@@ -214,10 +214,14 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--paced-rate", type=float, default=50, help="events/s of the paced (below capacity) latency run")
     parser.add_argument("--paced-events", type=int, default=500)
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run of the harness (< 1 min)")
     parser.add_argument("--serve-receiver", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.serve_receiver:
-        return serve_receiver()
+        serve_receiver()
+        return 0
+    if args.quick:
+        args.events, args.paced_events = min(args.events, 200), min(args.paced_events, 100)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventhub.settings")
     os.environ.setdefault("EVENTHUB_SSRF_ALLOW", "127.0.0.1")
@@ -274,10 +278,20 @@ def main() -> None:
     print(f"{label:32}{paced['deliveries']:>12}{paced['seconds']:>10.2f}{paced['per_second']:>12.0f}{paced['p50_ms']:>10.0f}{paced['p99_ms']:>10.0f}")
     print(f"{'baseline requests.Session':32}{baseline['deliveries']:>12}{baseline['seconds']:>10.2f}{baseline['per_second']:>12.0f}{baseline['p50_ms']:>10.1f}{baseline['p99_ms']:>10.1f}")
     print(f"hub / baseline: {hub['per_second'] / baseline['per_second']:.0%}; publishing took {hub['publish_s']:.2f} s")
+    complete = True
     for run in (hub, paced):
         if run["deliveries"] < run["expected"]:
+            complete = False
             print(f"WARNING: only {run['deliveries']} of {run['expected']} deliveries arrived within {args.timeout} s")
+    results = REPO / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    out = results / f"delivery-{time.strftime('%Y%m%dT%H%M%S')}.json"
+    out.write_text(json.dumps({"scenario": "delivery", "args": vars(args), "database": connection.vendor,
+                               "hub": hub, "paced": paced, "baseline": baseline,
+                               "ratio": hub["per_second"] / baseline["per_second"]}, indent=2))  # fmt: skip
+    print(f"results: {out.relative_to(REPO)}")
+    return 0 if complete else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
