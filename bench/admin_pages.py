@@ -6,6 +6,7 @@ PostgreSQL with COPY, then time the staff pages (logged-in test client, warm cac
 The database named in DATABASE_URL is created if missing and its tables are loaded once (re-runs
 reuse the rows unless --reload). Results go to stdout and bench/results/admin_pages.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,11 +59,15 @@ def load(rows: int) -> None:
     from subscriptions.secrets import encrypt_secret, new_signing_secret
 
     for name in EVENT_TYPES:
-        EventType.objects.get_or_create(name=name, defaults={"category": "other", "example": {"card_token": "c"}})
+        EventType.objects.get_or_create(
+            name=name, defaults={"category": "other", "example": {"card_token": "c"}}
+        )
     account = Account.objects.create(name="Bench Corp")
     secret = encrypt_secret(new_signing_secret())
     subscriptions = [
-        EventSubscription.objects.create(account=account, url=f"https://hooks{i}.example.com/bench", secret_encrypted=secret)
+        EventSubscription.objects.create(
+            account=account, url=f"https://hooks{i}.example.com/bench", secret_encrypted=secret
+        )
         for i in range(SUBSCRIPTIONS)
     ]
     failure_rate = {s.pk: (0.6 if i < 3 else 0.08 if i < 10 else 0.005) for i, s in enumerate(subscriptions)}
@@ -89,8 +94,24 @@ def load(rows: int) -> None:
         ) as copy:
             for offset, (created, _, _, type_name) in enumerate(plan):
                 pk = first_event + offset
-                payload = json.dumps({"event_type": type_name, "card_token": f"card_{pk}", "amount": pk % 1000})
-                copy.write_row((pk, f"evt_bench{pk:012d}", account.pk, type_name, payload, created, created, created, "", "", False))
+                payload = json.dumps(
+                    {"event_type": type_name, "card_token": f"card_{pk}", "amount": pk % 1000}
+                )
+                copy.write_row(
+                    (
+                        pk,
+                        f"evt_bench{pk:012d}",
+                        account.pk,
+                        type_name,
+                        payload,
+                        created,
+                        created,
+                        created,
+                        "",
+                        "",
+                        False,
+                    )
+                )
         print(f"  events copied in {time.monotonic() - started:.0f} s", flush=True)
         with cur.copy(
             "COPY deliveries_message (id, token, account_id, event_id, subscription_id, status, attempt_count, schedule_step, "
@@ -113,9 +134,17 @@ def load(rows: int) -> None:
                                 "" if not failed else "upstream unavailable", "HTTP 503" if failed else "", duration, created))  # fmt: skip
         print(f"  attempts copied in {time.monotonic() - started:.0f} s", flush=True)
     with connection.cursor() as cursor:
-        for table, column in (("eventhub_event", "id"), ("deliveries_message", "id"), ("deliveries_messageattempt", "id")):
-            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), (SELECT MAX({column}) FROM {table}))")
-        cursor.execute("ANALYZE eventhub_event; ANALYZE deliveries_message; ANALYZE deliveries_messageattempt;")
+        for table, column in (
+            ("eventhub_event", "id"),
+            ("deliveries_message", "id"),
+            ("deliveries_messageattempt", "id"),
+        ):
+            cursor.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), (SELECT MAX({column}) FROM {table}))"
+            )
+        cursor.execute(
+            "ANALYZE eventhub_event; ANALYZE deliveries_message; ANALYZE deliveries_messageattempt;"
+        )
     print(f"loaded {rows:,} events, messages and attempts in {time.monotonic() - started:.0f} s", flush=True)
 
 
@@ -127,7 +156,9 @@ def time_pages() -> list[dict]:
 
     from subscriptions.models import EventSubscription
 
-    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True, "is_superuser": True})
+    user, _ = get_user_model().objects.get_or_create(
+        username="bench", defaults={"is_staff": True, "is_superuser": True}
+    )
     client = Client()
     client.force_login(user)
     failing = EventSubscription.objects.order_by("id").values_list("token", flat=True).first()
@@ -146,7 +177,10 @@ def time_pages() -> list[dict]:
         ("event detail", None),
         ("messages", "/admin/deliveries/message/"),
         ("messages, failed", "/admin/deliveries/message/?status=FAILED"),
-        ("messages, subscription + failed", f"/admin/deliveries/message/?subscription={failing}&status=FAILED"),
+        (
+            "messages, subscription + failed",
+            f"/admin/deliveries/message/?subscription={failing}&status=FAILED",
+        ),
         ("attempts", "/admin/deliveries/messageattempt/"),
         ("attempts, failed", "/admin/deliveries/messageattempt/?status=FAILED"),
         ("attempts, 5xx last 1 h", "/admin/deliveries/messageattempt/?code=5xx&created_within=1h"),
@@ -156,7 +190,10 @@ def time_pages() -> list[dict]:
         ("health, last 24 h (computed)", "/admin/deliveries/messageattempt/health/?window=24h&refresh=1"),
         ("health, last 7 days (computed)", "/admin/deliveries/messageattempt/health/?window=7d&refresh=1"),
         ("health, last 7 days (cached)", "/admin/deliveries/messageattempt/health/?window=7d"),
-        ("health, one subscription, 7 days", f"/admin/deliveries/messageattempt/health/?window=7d&subscription={failing}&refresh=1"),
+        (
+            "health, one subscription, 7 days",
+            f"/admin/deliveries/messageattempt/health/?window=7d&subscription={failing}&refresh=1",
+        ),
     ]
     event_pk = Event.objects.filter(token=some_event).values_list("pk", flat=True).first()
     subscription_pk = EventSubscription.objects.filter(token=failing).values_list("pk", flat=True).first()
@@ -183,7 +220,9 @@ def time_pages() -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--reload", action="store_true", help="load the rows again even if the tables are full")
+    parser.add_argument(
+        "--reload", action="store_true", help="load the rows again even if the tables are full"
+    )
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
     if not url.startswith("postgres"):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.db import connection
+
 from deliveries.models import Message, MessageStatus
 from deliveries.services.dispatch import kick_on_commit
+from eventhub import tokens
 from eventhub.models import Event
 from subscriptions.models import EventSubscription
 
@@ -21,19 +24,45 @@ def create_messages(events: list[Event], *, depth: int = 0) -> None:
         account_id__in={e.account_id for e in events}, disabled=False
     ).only("id", "account_id", "event_types"):
         subscriptions[subscription.account_id].append(subscription)
-    messages = [
-        Message(
-            account_id=event.account_id,
-            event_id=event.id,
-            subscription_id=subscription.id,
-            status=MessageStatus.PENDING,
-            next_attempt_at=event.created,
-            created=event.created,
-        )
+    pairs = [
+        (event, subscription.id)
         for event in events
         for subscription in subscriptions[event.account_id]
         if subscription.matches(event.event_type_id)
     ]
-    if messages:
-        Message.objects.bulk_create(messages)
+    if pairs:
+        insert_pending_messages(pairs)
         kick_on_commit()
+
+
+_INSERT_SQL = """
+INSERT INTO {table} (token, account_id, event_id, subscription_id, status, attempt_count, schedule_step,
+                     next_attempt_at, is_example, created)
+SELECT token, account_id, event_id, subscription_id, %s, 0, 0, created, false, created
+FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[])
+     AS m(token, account_id, event_id, subscription_id, created)
+"""
+
+
+def insert_pending_messages(pairs: list[tuple[Event, int]]) -> None:
+    """New messages due at their event's time. On PostgreSQL one statement with array parameters: a
+    batch's thousands of rows cost no model instances and no per-row SQL (ingest's hottest step)."""
+    if connection.vendor != "postgresql":
+        Message.objects.bulk_create(
+            Message(account_id=event.account_id, event_id=event.id, subscription_id=subscription_id,
+                    status=MessageStatus.PENDING, next_attempt_at=event.created, created=event.created)
+            for event, subscription_id in pairs
+        )  # fmt: skip
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_SQL.format(table=Message._meta.db_table),
+            [
+                MessageStatus.PENDING,
+                tokens.new_tokens("msg", len(pairs)),
+                [event.account_id for event, _ in pairs],
+                [event.id for event, _ in pairs],
+                [subscription_id for _, subscription_id in pairs],
+                [event.created for event, _ in pairs],
+            ],
+        )

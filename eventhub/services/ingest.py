@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from eventhub.bulk import bulk_insert
 from eventhub.errors import InvalidInput, PayloadTooLarge
 from eventhub.models import Account, Event, EventType
 from eventhub.services.entities import prepare_entity_states, save_entity_states
@@ -137,7 +138,7 @@ def _record(account: Account, specs: list[EventSpec], depth: int) -> list[Publis
         results.append(PublishResult(event, created=True))
     if fresh:
         entities = prepare_entity_states(account, fresh)
-        Event.objects.bulk_create(fresh)
+        bulk_insert(Event, fresh)
         save_entity_states(entities)
         run_processors([e for e in fresh if not e.is_example], depth=depth)
     return results
