@@ -59,10 +59,12 @@ def deliver_due(
     finished: list[Outcome] = []
     waiting_since = 0.0  # when the oldest unrecorded outcome finished
     may_claim, helped, attempts, more_due = True, False, 0, False
+    flowing = False  # the latest claim found work: at the end of the budget, a successor takes over
     while True:
         room = batch - len(inflight)
         if may_claim and room >= step and time.monotonic() < stop_at:
             deliveries, skipped = _claim(lane, clock(), room)
+            flowing = bool(deliveries or skipped)
             if skipped and not finished:
                 waiting_since = time.monotonic()
             finished.extend(skipped)
@@ -91,8 +93,10 @@ def deliver_due(
             may_claim = True  # sends finished: subscriptions at their cap may have room again
         if not inflight and not finished and (not may_claim or time.monotonic() >= stop_at):
             break
-    if more_due and time.monotonic() >= stop_at:
-        kick(lane)  # budget spent with work left: hand over instead of hogging the worker
+    if (more_due or flowing) and time.monotonic() >= stop_at:
+        # Budget spent while work was still coming: hand over instead of hogging the worker. "More due"
+        # alone is not enough: when subscriptions sit at their concurrency cap, no claim fills its batch.
+        kick(lane)
     return attempts
 
 

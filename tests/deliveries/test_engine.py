@@ -309,3 +309,21 @@ def test_a_stalled_worker_does_not_overwrite_the_message_another_worker_took(acm
     record_outcomes([Outcome(stale, old_lease, "http://x", now, SendResult(500, "", "", 5))], now)
     assert _message().status == MessageStatus.SUCCESS  # the late failure is kept as an attempt only
     assert MessageAttempt.objects.count() == 2
+
+
+def test_a_loop_out_of_budget_hands_over_even_when_caps_keep_its_claims_small(acme, event_types, receiver, monkeypatch):
+    """Subscriptions at their concurrency cap never fill a claim batch; a loop that stops for its time
+    budget while work is still flowing must still wake a successor (else delivery stalls until a sweep)."""
+    from deliveries import tasks
+
+    kicked: list[str] = []
+    monkeypatch.setattr(tasks.deliver_due, "apply_async", lambda *a, **k: kicked.append("deliver_due"))
+    receiver.behaviour.delay = 0.05
+    subscribe(acme.account, receiver.url, max_concurrency=2)
+    for index in range(20):
+        send_event(acme.account, card_token=f"c{index}")
+    kicked.clear()  # the publishes' own kicks
+    deliver(budget_seconds=0.2)
+    left = Message.objects.filter(status=MessageStatus.PENDING).count()
+    assert 0 < left < 20  # it stopped for its budget, with work left
+    assert kicked == ["deliver_due"]
