@@ -1,5 +1,6 @@
 """A real webhook receiver for tests: a threaded HTTP/1.1 server on a loopback address whose behaviour a
-test sets (status sequence, delay, headers, huge or trickling body, hang) and which records every request.
+test sets (status sequence, delay, headers, huge or trickling body, hang, connection reset) and which
+records every request.
 
 Tests wait on it with deadlines (`wait_for`), never with bare sleeps.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import select
 import socket
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,6 +34,8 @@ class Behaviour:
     body_size: int = 0  # >0: send this many bytes (Content-Length set), generated, not held in memory
     trickle_seconds: float = 0.0  # >0: send the body one byte per this many seconds
     hang: bool = False  # never answer (until the receiver stops)
+    resets: int = 0  # reset the connection (RST, no response) after reading each of the next this many requests
+    reset: bool = False  # reset every request's connection
 
 
 class _Server(ThreadingHTTPServer):
@@ -43,7 +47,8 @@ class _Server(ThreadingHTTPServer):
 class Receiver:
     def __init__(self, host: str = "127.0.0.1"):
         self.behaviour = Behaviour()
-        self.requests: list[Received] = []
+        self.requests: list[Received] = []  # requests it answered (or tried to)
+        self.reset_requests: list[Received] = []  # requests it read, then reset the connection instead of answering
         self.in_flight = 0
         self.max_in_flight = 0
         self._cond = threading.Condition()
@@ -77,6 +82,16 @@ class Receiver:
                 self._cond.wait(remaining)
             return list(self.requests)
 
+    def _take_reset(self, request: Received) -> bool:
+        """Whether this request's connection is reset instead of answered (then it is not in `requests`)."""
+        with self._cond:
+            b = self.behaviour
+            if not (b.reset or b.resets > 0):
+                return False
+            b.resets = max(0, b.resets - 1)
+            self.reset_requests.append(request)
+            return True
+
     def _record(self, request: Received) -> tuple[int, float]:
         with self._cond:
             self.requests.append(request)
@@ -103,15 +118,24 @@ def _handler_for(receiver: Receiver):
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
-            status, delay = receiver._record(
-                Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
-            )
+            request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
+            if receiver._take_reset(request):
+                self._reset()
+                return
+            status, delay = receiver._record(request)
             try:
                 self._answer(status, delay)
             except OSError:
                 pass  # the sender gave up (timeout, cap): that is the behaviour under test
             finally:
                 receiver._done()
+
+        def _reset(self) -> None:
+            """Close with SO_LINGER 0: the kernel sends RST, so the sender sees "connection reset by peer"."""
+            self.close_connection = True
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+            self.rfile.close()  # the last reference to the socket: now it really closes (and resets)
 
         def _answer(self, status: int, delay: float) -> None:
             b = receiver.behaviour
