@@ -43,7 +43,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--subscriptions", type=int, default=4, help="subscriptions per event in the delivery scenarios"
     )
-    parser.add_argument("--events", type=int, default=4000, help="events of the throughput run")
+    parser.add_argument("--events", type=int, default=3000, help="events of the throughput run")
     parser.add_argument(
         "--publish-batch", type=int, default=100, help="events per publish transaction / API batch"
     )
@@ -53,7 +53,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=0.5,
         help="latency run's offered load, as a fraction of the measured throughput",
     )
-    parser.add_argument("--paced-seconds", type=float, default=20, help="length of the latency run")
+    parser.add_argument("--paced-seconds", type=float, default=15, help="length of the latency run")
     parser.add_argument("--sql-events", type=int, default=1000)
     parser.add_argument(
         "--ingest-events",
@@ -61,6 +61,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=5000,
         help="events per ingest run (5 matching subscriptions each)",
     )
+    parser.add_argument("--ingest-batch", type=int, default=500, help="events per POST /v1/events batch (max 1000)")
     parser.add_argument(
         "--ingest-clients", type=int, default=4, help="concurrent API clients in the ingest runs"
     )
@@ -68,7 +69,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--fairness-rate", type=float, default=20, help="events/s to the healthy subscriptions"
     )
-    parser.add_argument("--fairness-seconds", type=float, default=20)
+    parser.add_argument("--fairness-seconds", type=float, default=15)
     parser.add_argument("--reads", type=int, nargs=2, default=[10_000, 1_000_000], metavar=("SMALL", "LARGE"))
     parser.add_argument("--timeout", type=float, default=300, help="longest wait for a run's deliveries")
     parser.add_argument("--serve-receiver", action="store_true", help=argparse.SUPPRESS)
@@ -137,6 +138,7 @@ def main(argv: list[str]) -> int:
     hub = Hub(log_dir)
     try:
         create_event_type("card.created", category="other", example={"card_token": "c1"})
+        hub.start_beat()
         for name in chosen:
             progress(f"scenario {name}")
             try:

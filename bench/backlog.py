@@ -14,10 +14,14 @@ from bench.delivery import subscribed_account
 from bench.loader import load_events, load_messages
 
 
+SUBSCRIPTIONS = 4  # one subscription would be held to its in-flight cap; four let the worker run at full rate
+
+
 def drain(hub: Hub, receiver: ReceiverProcess, size: int, options) -> dict:
-    account = subscribed_account(f"backlog-{size}", [receiver.url])
-    load_events(account, size, prefix=f"k{size}")
-    load_messages(account, account.subscriptions.get(), prefix=f"k{size}")
+    account = subscribed_account(f"backlog-{size}", [receiver.url] * SUBSCRIPTIONS)
+    load_events(account, size // SUBSCRIPTIONS, prefix=f"k{size}")
+    for index, subscription in enumerate(account.subscriptions.all()):
+        load_messages(account, subscription, prefix=f"k{size}s{index}")
     receiver.reset()
     progress(f"backlog: {size} due messages loaded; starting the worker")
     started = time.monotonic()

@@ -155,6 +155,30 @@ class Hub:
         }
         self.workers: list[subprocess.Popen] = []
         self.web: subprocess.Popen | None = None
+        self.beat: subprocess.Popen | None = None
+
+    def start_beat(self) -> None:
+        """celery beat with the schedule `make run` registers (the sweeper every few seconds, retention,
+        the scheduler), as its own process like run_hub starts it."""
+        from django.core.management import call_command
+
+        call_command("setup_beat", verbosity=0)
+        log = open(self.log_dir / "bench-beat.log", "ab")  # noqa: SIM115
+        command = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "eventhub",
+            "beat",
+            "-l",
+            "warning",
+            "--schedule",
+            str(self.log_dir / "beat-schedule"),
+        ]
+        self.beat = subprocess.Popen(
+            command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
     def start_workers(
         self, count: int, threads: int, pool: str = "threads", extra_env: dict | None = None
@@ -183,13 +207,13 @@ class Hub:
         self.workers = []
 
     def start_web(self, extra_env: dict | None = None) -> str:
-        """`manage.py runserver` (the web server of `make run`), returning its base URL once it answers."""
+        """`manage.py run_web` (the web server of `make run`), returning its base URL once it answers."""
         port = free_port()
         log = open(self.log_dir / "bench-web.log", "ab")  # noqa: SIM115
         command = [
             sys.executable,
             "manage.py",
-            "runserver",
+            "run_web",
             f"127.0.0.1:{port}",
             "--noreload",
             "--skip-checks",
@@ -223,6 +247,8 @@ class Hub:
 
         self.stop_workers()
         self.stop_web()
+        if self.beat is not None:
+            _kill_group(self.beat)
         connections.close_all()
         teardown_databases(self.databases, verbosity=0)
 

@@ -127,10 +127,10 @@ def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dic
             {"event_type": "card.created", "payload": {"card_token": f"s_{i}"}} for i in range(single_events)
         ]
         single_s = _post_all(base, key, singles, options.ingest_clients)
-        progress(f"ingest: {events} events in batches of {options.publish_batch}")
+        progress(f"ingest: {events} events in batches of {options.ingest_batch}")
         batches = [
-            {"events": [{"event_type": "card.created", "payload": {"card_token": f"b_{o + i}"}} for i in range(min(options.publish_batch, events - o))]}
-            for o in range(0, events, options.publish_batch)
+            {"events": [{"event_type": "card.created", "payload": {"card_token": f"b_{o + i}"}} for i in range(min(options.ingest_batch, events - o))]}
+            for o in range(0, events, options.ingest_batch)
         ]  # fmt: skip
         batch_s = _post_all(base, key, batches, options.ingest_clients)
     finally:
@@ -143,7 +143,7 @@ def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dic
     single_rate, batch_rate, copy_rate = single_events / single_s, events / batch_s, events / copy_s
     figures = [
         Figure("ingest", f"events/s, single POST /v1/events ({SUBSCRIPTIONS} subscriptions)", single_rate, "/s", copy_rate, single_rate / copy_rate),
-        Figure("ingest", f"events/s, batches of {options.publish_batch} (vs COPY of the same rows)", batch_rate, "/s", copy_rate, batch_rate / copy_rate, ">= 0.3", batch_rate / copy_rate >= 0.3),
+        Figure("ingest", f"events/s, batches of {options.ingest_batch} (vs COPY of the same rows)", batch_rate, "/s", copy_rate, batch_rate / copy_rate, ">= 0.3", batch_rate / copy_rate >= 0.3),
         Figure("ingest", "messages written per event", written / (20 + single_events + events), "msgs", SUBSCRIPTIONS, written / expected * 1.0, "= 1", written == expected),
     ]  # fmt: skip
     return figures, {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from celery import shared_task
 from celery.signals import worker_ready
+from django.conf import settings
 
 from deliveries.services import engine, recovery, sweeper
 from deliveries.services.dispatch import FIRST, RETRY
@@ -14,13 +15,13 @@ from deliveries.services.dispatch import FIRST, RETRY
 @shared_task(name="deliveries.deliver_due", ignore_result=True)
 def deliver_due() -> int:
     """First tries, resends and recovered messages (queue `deliveries`)."""
-    return engine.deliver_due(FIRST)
+    return engine.deliver_due(FIRST, detach_after=settings.EVENTHUB_DETACH_SLOW_SENDS_SECONDS)
 
 
 @shared_task(name="deliveries.deliver_retries", ignore_result=True)
 def deliver_retries() -> int:
     """Scheduled retries (queue `retries`), so failing endpoints never hold up first tries."""
-    return engine.deliver_due(RETRY)
+    return engine.deliver_due(RETRY, detach_after=settings.EVENTHUB_DETACH_SLOW_SENDS_SECONDS)
 
 
 @shared_task(name="deliveries.sweep", ignore_result=True)

@@ -4,9 +4,23 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import task_postrun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventhub.settings")
 
 app = Celery("eventhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Celery's Django fixup closes every database connection before and after every task unless this is
+# set: a new PostgreSQL connection per delivery wake-up (most of a short task's cost). Keep them, and
+# close only broken or expired ones after each task (below), as Django does between requests.
+app.conf.CELERY_DB_REUSE_MAX = 1_000_000
 app.autodiscover_tasks()
+
+
+@task_postrun.connect
+def _drop_broken_or_old_connections(**kwargs) -> None:
+    """CONN_MAX_AGE applies to workers too, and a connection that died (a database restart) is replaced
+    by the next task instead of failing every task on this thread."""
+    from django.db import close_old_connections
+
+    close_old_connections()

@@ -7,13 +7,19 @@ The loop stops when nothing is due or its time budget is spent (then it wakes a 
 """
 from __future__ import annotations
 
+import logging
+import os
+import queue
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from deliveries.http import Sender, sender_for_this_thread
@@ -24,7 +30,9 @@ from deliveries.services.outcomes import Outcome, record_outcomes
 from deliveries.signing import signed_headers, webhook_body
 from subscriptions.services import signing_secrets
 
-FLUSH_SECONDS = 0.2  # the longest a finished send waits to be recorded with others
+logger = logging.getLogger(__name__)
+FLUSH_SECONDS = 0.2
+IDLE_CLOSE_SECONDS = 1.0  # the late recorder keeps its connection this long after its last batch  # the longest a finished send waits to be recorded with others
 # Record and refill in halves of a batch: finished sends free their subscription's concurrency slots
 # (and the claim's room) while the rest are still on the wire, at a few statements per half.
 STEP_DIVISOR = 2
@@ -38,6 +46,7 @@ class _Delivery:
     body: bytes
     secrets: list[str]
     started_at: datetime
+    submitted: float = 0.0  # time.monotonic() when handed to the sender
 
 
 def deliver_due(
@@ -46,9 +55,14 @@ def deliver_due(
     now: datetime | None = None,
     budget_seconds: float | None = None,
     sender: Sender | None = None,
+    detach_after: float | None = None,
 ) -> int:
     """Deliver due messages of `lane` until none is due; returns the number of attempts recorded. `now`
-    pins the clock (tests drive retries with it); otherwise it is the wall clock."""
+    pins the clock (tests drive retries with it); otherwise it is the wall clock.
+
+    With `detach_after` (the worker's tasks set it), sends still running after that many seconds stop
+    holding the loop: each records its own outcome when it ends, and the loop (and its worker thread)
+    moves on, so endpoints that hang until the timeout cannot occupy every worker thread."""
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     sender = sender or sender_for_this_thread()
     batch = max(1, int(settings.EVENTHUB_CLAIM_BATCH))
@@ -84,6 +98,10 @@ def deliver_due(
                 # A pinned clock (tests) dates attempts by it; otherwise by when the request began.
                 started = delivery.started_at if now is not None or not result.started else datetime.fromtimestamp(result.started, UTC)
                 finished.append(Outcome(delivery.message, delivery.lease, delivery.url, started, result))
+            if detach_after is not None and inflight and all(time.monotonic() - d.submitted >= detach_after for d in inflight.values()):
+                for future, delivery in inflight.items():
+                    future.add_done_callback(partial(_record_late, delivery))
+                inflight = {}
         if finished and (not inflight or len(finished) >= step or time.monotonic() - waiting_since >= FLUSH_SECONDS):
             recorded = record_outcomes(finished, clock())
             attempts += recorded.attempts
@@ -126,6 +144,54 @@ def _claim(lane: str, now: datetime, limit: int) -> tuple[list[_Delivery], list[
     return deliveries, skipped
 
 
+class _LateRecorder:
+    """One thread per worker process that records detached sends' outcomes in batches, on one database
+    connection of its own. Outcomes it could not record are not lost: their lease runs out and the
+    message is sent again (at-least-once)."""
+
+    def __init__(self):
+        self.queue: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
+        self.pid = os.getpid()
+        threading.Thread(target=self._run, name="late-recorder", daemon=True).start()
+
+    def add(self, delivery: _Delivery, future: Future) -> None:
+        result = future.result()
+        started = datetime.fromtimestamp(result.started, UTC) if result.started else delivery.started_at
+        self.queue.put(Outcome(delivery.message, delivery.lease, delivery.url, started, result))
+
+    def _run(self) -> None:
+        while True:
+            try:
+                batch = [self.queue.get(timeout=IDLE_CLOSE_SECONDS)]
+            except queue.Empty:
+                connection.close()  # idle: give the connection back until slow sends come again
+                batch = [self.queue.get()]
+            time.sleep(FLUSH_SECONDS / 4)  # let outcomes finishing together share the statements
+            while not self.queue.empty() and len(batch) < 500:
+                batch.append(self.queue.get())
+            try:
+                recorded = record_outcomes(batch, timezone.now())
+                if recorded.soonest_retry is not None:
+                    kick_soon(RETRY, recorded.soonest_retry)
+            except Exception:
+                logger.exception("could not record %d outcomes of slow sends; their leases will expire", len(batch))
+                connection.close()
+
+
+_late_recorder: _LateRecorder | None = None
+_late_lock = threading.Lock()
+
+
+def _record_late(delivery: _Delivery, future: Future) -> None:
+    """Done-callback of a detached send (runs on the sending thread): hand the outcome to the recorder."""
+    global _late_recorder
+    with _late_lock:
+        if _late_recorder is None or _late_recorder.pid != os.getpid():
+            _late_recorder = _LateRecorder()
+    _late_recorder.add(delivery, future)
+
+
 def _submit(sender: Sender, delivery: _Delivery) -> Future:
+    delivery.submitted = time.monotonic()
     token, body, secrets = delivery.message.token, delivery.body, delivery.secrets
     return sender.submit(delivery.url, body, lambda: signed_headers(token, int(time.time()), body, secrets))

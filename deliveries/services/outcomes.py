@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from deliveries import retry
 from deliveries.http import SendResult
 from deliveries.models import AttemptStatus, FailureStreak, Message, MessageAttempt, MessageStatus
+from eventhub.bulk import bulk_insert
 from subscriptions.models import DisabledReason, EventSubscription
 
 logger = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
             if recorded.soonest_retry is None or delay < recorded.soonest_retry:
                 recorded.soonest_retry = delay
     with transaction.atomic():
-        MessageAttempt.objects.bulk_create(attempts)
+        bulk_insert(MessageAttempt, attempts)
         for lease, messages in by_lease.items():
             _update_messages(messages, lease)
     recorded.attempts = len(attempts)

@@ -327,3 +327,24 @@ def test_a_loop_out_of_budget_hands_over_even_when_caps_keep_its_claims_small(ac
     left = Message.objects.filter(status=MessageStatus.PENDING).count()
     assert 0 < left < 20  # it stopped for its budget, with work left
     assert kicked == ["deliver_due"]
+
+
+@pytest.mark.django_db(transaction=True)  # the late record runs on the sending thread's own connection
+def test_a_hanging_send_is_detached_from_its_loop_and_records_its_own_outcome(acme, event_types, receiver_factory):
+    """With detach_after (as the worker runs it), a loop does not wait for a send that hangs until the
+    timeout: it returns at once, and the send's attempt is recorded when the timeout ends it."""
+    hanging = receiver_factory()
+    hanging.behaviour.hang = True
+    subscribe(acme.account, hanging.url)
+    send_event(acme.account)
+    started = time.monotonic()
+    deliver(detach_after=0.2)
+    assert time.monotonic() - started < 0.9  # the delivery timeout is 1 s in these tests
+    assert not MessageAttempt.objects.exists()
+    deadline = time.monotonic() + 10
+    while not MessageAttempt.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    [attempt] = MessageAttempt.objects.all()
+    assert attempt.status == AttemptStatus.FAILED and attempt.response_status_code == 0 and attempt.error
+    message = _message()
+    assert message.status == MessageStatus.PENDING and message.schedule_step == 1 and message.lease_expires_at is None

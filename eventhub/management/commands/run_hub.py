@@ -26,7 +26,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         python = sys.executable
         commands = {
-            "web": [python, "manage.py", "runserver", options["addr"], "--noreload"],
+            "web": [python, "manage.py", "run_web", options["addr"], "--noreload"],
             "worker": [
                 python, "-m", "celery", "-A", "eventhub", "worker", "-Q", WORKER_QUEUES, "--pool", "threads",
                 "-c", str(options["concurrency"]), "-l", options["log_level"], "-n", "worker@%h",
