@@ -13,7 +13,6 @@ from bench.common import Figure, Hub, ReceiverProcess, progress, rss_bytes
 from bench.delivery import subscribed_account
 from bench.loader import load_events, load_messages
 
-
 SUBSCRIPTIONS = 4  # one subscription would be held to its in-flight cap; four let the worker run at full rate
 
 

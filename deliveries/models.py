@@ -43,9 +43,11 @@ class Message(models.Model):
     recover's window and retention mean the same events as the event list."""
 
     token = models.CharField(max_length=40, unique=True, default=tokens.message_token, editable=False)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="messages")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="messages")
-    subscription = models.ForeignKey(EventSubscription, on_delete=models.CASCADE, related_name="messages")
+    # No single-column FK indexes: each column leads a composite index or the unique constraint below,
+    # and every index is written on every ingest (db_index=False saves three per message).
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    subscription = models.ForeignKey(EventSubscription, on_delete=models.CASCADE, related_name="messages", db_index=False)
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     attempt_count = models.PositiveIntegerField(default=0)
     # Position in the retry schedule; a resend or recover restarts it without erasing attempt_count.
@@ -87,9 +89,10 @@ class MessageAttempt(models.Model):
 
     token = models.CharField(max_length=40, unique=True, default=tokens.attempt_token, editable=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attempts")
-    subscription = models.ForeignKey(EventSubscription, on_delete=models.CASCADE, related_name="attempts")
+    # Covered by the composite indexes below (their leading column), as for Message.
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts", db_index=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attempts", db_index=False)
+    subscription = models.ForeignKey(EventSubscription, on_delete=models.CASCADE, related_name="attempts", db_index=False)
     status = models.CharField(max_length=10, choices=AttemptStatus.choices)
     url = models.URLField(max_length=2048)
     response_status_code = models.PositiveIntegerField(default=0)

@@ -88,7 +88,7 @@ class Event(models.Model):
     """An immutable record of a state change. `previous_state` is the entity's state before it (rules' `old`)."""
 
     token = models.CharField(max_length=40, unique=True, default=tokens.event_token, editable=False)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events")
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events", db_index=False)  # leads event_account_created
     event_type = models.ForeignKey(EventType, to_field="name", db_column="event_type", on_delete=models.PROTECT, related_name="events")
     payload = models.JSONField(default=dict)
     created = models.DateTimeField(db_index=False)
