@@ -68,10 +68,12 @@ class Message(models.Model):
             models.CheckConstraint(condition=Q(status__in=MessageStatus.values), name="message_status_valid"),
         ]
         indexes = [
+            # (next_attempt_at, id) is the claim's ORDER BY: with next_attempt_at alone, messages made due
+            # at one instant (a recovery, a bulk replay) had to be sorted in full on every claim.
             models.Index(
-                fields=["next_attempt_at"],
+                fields=["next_attempt_at", "id"],
                 condition=Q(status__in=["PENDING", "SENDING"]),
-                name="message_due",
+                name="message_due_order",
             ),
             models.Index(fields=["subscription", "status", "-created"], name="message_subscription_status"),
             models.Index(fields=["account", "-created", "-id"], name="message_account_created"),
