@@ -31,8 +31,8 @@ from deliveries.signing import signed_headers, webhook_body
 from subscriptions.services import signing_secrets
 
 logger = logging.getLogger(__name__)
-FLUSH_SECONDS = 0.2
-IDLE_CLOSE_SECONDS = 1.0  # the late recorder keeps its connection this long after its last batch  # the longest a finished send waits to be recorded with others
+FLUSH_SECONDS = 0.2  # the longest a finished send waits to be recorded with others
+IDLE_CLOSE_SECONDS = 1.0  # the late recorder keeps its connection this long after its last batch
 # Record and refill in halves of a batch: finished sends free their subscription's concurrency slots
 # (and the claim's room) while the rest are still on the wire, at a few statements per half.
 STEP_DIVISOR = 2
@@ -61,8 +61,9 @@ def deliver_due(
     pins the clock (tests drive retries with it); otherwise it is the wall clock.
 
     With `detach_after` (the worker's tasks set it), sends still running after that many seconds stop
-    holding the loop: each records its own outcome when it ends, and the loop (and its worker thread)
-    moves on, so endpoints that hang until the timeout cannot occupy every worker thread."""
+    holding the loop: the process's late recorder writes their outcomes when they end, and the loop
+    (and its worker thread) moves on, so endpoints that hang until the timeout cannot occupy every
+    worker thread."""
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     sender = sender or sender_for_this_thread()
     batch = max(1, int(settings.EVENTHUB_CLAIM_BATCH))
