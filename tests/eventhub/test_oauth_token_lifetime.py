@@ -1,5 +1,6 @@
 """An OAuth bearer token from /oauth/token is only as good as the key behind it: it is refused as soon
 as the key is revoked or the account deactivated, on both dialects' routes (reads and POST /v1/events)."""
+
 from __future__ import annotations
 
 import base64
@@ -17,7 +18,10 @@ def _token_client(keyed) -> APIClient:
     client = APIClient()
     basic = base64.b64encode(f"{keyed.key_id}:{keyed.key}".encode()).decode()
     response = client.post(
-        "/oauth/token", {"grant_type": "client_credentials"}, format="json", HTTP_AUTHORIZATION=f"Basic {basic}"
+        "/oauth/token",
+        {"grant_type": "client_credentials"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Basic {basic}",
     )
     assert response.status_code == 200
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access_token']}")
@@ -29,7 +33,9 @@ def _calls(client: APIClient, keyed) -> dict[str, int]:
     return {
         "card_read": client.get("/v1/events").status_code,
         "billing_read": client.get(f"/organizations/{keyed.token}/events").status_code,
-        "publish": client.post("/v1/events", {"event_type": "card.created", "payload": {}}, format="json").status_code,
+        "publish": client.post(
+            "/v1/events", {"event_type": "card.created", "payload": {}}, format="json"
+        ).status_code,
     }
 
 
@@ -60,6 +66,9 @@ def test_no_token_is_issued_for_a_deactivated_account(acme, event_types):
     deactivate_account(acme.account)
     basic = base64.b64encode(f"{acme.key_id}:{acme.key}".encode()).decode()
     response = APIClient().post(
-        "/oauth/token", {"grant_type": "client_credentials"}, format="json", HTTP_AUTHORIZATION=f"Basic {basic}"
+        "/oauth/token",
+        {"grant_type": "client_credentials"},
+        format="json",
+        HTTP_AUTHORIZATION=f"Basic {basic}",
     )
     assert response.status_code == 401
