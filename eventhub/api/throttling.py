@@ -2,6 +2,7 @@
 EVENTHUB_CACHE_URL names one, else the database cache table `eventhub_cache`), never per-process memory,
 so N workers do not multiply the limit by N. Counting is a fixed window: one atomic increment per request
 on Redis (the database cache's increment is a read and a write, so a burst may overshoot slightly)."""
+
 from __future__ import annotations
 
 import time

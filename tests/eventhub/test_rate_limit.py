@@ -1,5 +1,6 @@
 """The per-key rate limit is shared by every web process (two real processes here, with the embedded
 default configuration: no cache server), and X-Forwarded-For is not believed unless proxies are configured."""
+
 from __future__ import annotations
 
 import json
@@ -37,11 +38,17 @@ def _fresh_counters():
 
 def _web_process(key: str, requests: int) -> list[int]:
     """A separate Python process serving `requests` calls with `key`: its own memory, the shared database."""
-    env = {k: v for k, v in os.environ.items() if k != "EVENTHUB_CACHE_URL"}  # the embedded default: no cache server
+    env = {
+        k: v for k, v in os.environ.items() if k != "EVENTHUB_CACHE_URL"
+    }  # the embedded default: no cache server
     env.update({"DATABASE_URL": database_url(), "EVENTHUB_RATE_LIMIT": "5/day"})
     result = subprocess.run(
         [sys.executable, "-c", _REQUESTS, key, str(requests)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -65,8 +72,11 @@ def _token_requests(forwarded_for: list[str]) -> list[int]:
     client = APIClient()
     return [
         client.post(
-            "/oauth/token", {"grant_type": "client_credentials"}, format="json",
-            HTTP_AUTHORIZATION="Basic Zm9vOmJhcg==", HTTP_X_FORWARDED_FOR=address,
+            "/oauth/token",
+            {"grant_type": "client_credentials"},
+            format="json",
+            HTTP_AUTHORIZATION="Basic Zm9vOmJhcg==",
+            HTTP_X_FORWARDED_FOR=address,
         ).status_code
         for address in forwarded_for
     ]
