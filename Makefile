@@ -26,6 +26,7 @@ install: $(INSTALLED)
 
 setup: install
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py load_catalog
 	$(BIN)/python manage.py setup_beat
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0

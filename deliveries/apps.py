@@ -6,3 +6,7 @@ class DeliveriesConfig(AppConfig):
 
     def ready(self) -> None:
         from deliveries import checks  # noqa: F401  (registers the configuration checks)
+        from deliveries.retention import DEPENDENT
+        from eventhub.services.retention import register_dependent
+
+        register_dependent(DEPENDENT)

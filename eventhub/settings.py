@@ -89,10 +89,14 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("EVENTHUB_CACHE_URL", "")
+# Rate-limit counters (the `ratelimit` cache) must be shared by every web process: the cache server, else
+# a database table (made by migration eventhub 0004 and by `createcachetable`), never per-process memory.
 if CACHE_URL.startswith("redis"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES["ratelimit"] = {**CACHES["default"], "KEY_PREFIX": "ratelimit"}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "eventhub"}}
+    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "eventhub_cache"}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -170,6 +174,7 @@ EVENTHUB_MAX_SCHEMA_BYTES = env_int("EVENTHUB_MAX_SCHEMA_BYTES", 64 * 1024)
 EVENTHUB_API_KEY_PEPPER = env_str("EVENTHUB_API_KEY_PEPPER", SECRET_KEY)
 EVENTHUB_SECRET_ENCRYPTION_KEY = env_str("EVENTHUB_SECRET_ENCRYPTION_KEY", SECRET_KEY)
 EVENTHUB_DEFAULT_RETENTION_DAYS = env_int("EVENTHUB_DEFAULT_RETENTION_DAYS", 30)
+EVENTHUB_TRUSTED_PROXY_COUNT = env_int("EVENTHUB_TRUSTED_PROXY_COUNT", 0)  # proxies whose X-Forwarded-For is believed
 EVENTHUB_MAX_CAUSAL_DEPTH = env_int("EVENTHUB_MAX_CAUSAL_DEPTH", 4)
 EVENTHUB_OAUTH_TOKEN_TTL = env_int("EVENTHUB_OAUTH_TOKEN_TTL", 18000)
 

@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from eventhub import tokens
 from eventhub.errors import InvalidInput, NotFound
 from eventhub.models import Account, EventType, NotificationRule
+from eventhub.services.audit import Actor
 from eventhub.services.catalog import ensure_event_type
 from eventhub.services.rules import NOTIFICATION_PREFIX, check_version, notification_type_name
 from subscriptions import services
@@ -99,6 +100,7 @@ def create_webhook_destination(
     credentials: dict,
     active: bool = True,
     code: str = "",
+    actor: Actor = None,
 ) -> EventSubscription:
     fields = _destination_fields(
         {"name": name, "code": code, "credentials": credentials, "active": active}, None
@@ -111,12 +113,13 @@ def create_webhook_destination(
             event_types=[_unrouted_type()],
             disabled=not active,
             dialect=Dialect.BILLING,
+            actor=actor,
             **fields,
         )
 
 
 def update_webhook_destination(
-    subscription: EventSubscription, values: dict[str, Any], *, version: int | None = None
+    subscription: EventSubscription, values: dict[str, Any], *, version: int | None = None, actor: Actor = None
 ) -> EventSubscription:
     """Full replace of url, name, code, description, credentials (and active when given), version-checked."""
     with transaction.atomic():
@@ -126,16 +129,16 @@ def update_webhook_destination(
         changes.update(url=values.get("url"), description=values.get("description"))
         if "active" in values:
             changes["disabled"] = not values["active"]
-        return services.update_subscription(locked, changes)
+        return services.update_subscription(locked, changes, actor=actor)
 
 
-def set_webhook_active(subscription: EventSubscription, active: bool) -> EventSubscription:
-    return services.set_disabled(subscription, not active)
+def set_webhook_active(subscription: EventSubscription, active: bool, *, actor: Actor = None) -> EventSubscription:
+    return services.set_disabled(subscription, not active, actor=actor)
 
 
-def delete_webhook_destination(subscription: EventSubscription) -> EventSubscription:
+def delete_webhook_destination(subscription: EventSubscription, *, actor: Actor = None) -> EventSubscription:
     """Its integration configurations go with it."""
-    services.delete_subscription(subscription)
+    services.delete_subscription(subscription, actor=actor)
     return subscription
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from eventhub.errors import InvalidInput
 from eventhub.models import Account, EventType
+from eventhub.services.audit import Actor, record_action
 from subscriptions.models import Dialect, DisabledReason, EventSubscription
 from subscriptions.secrets import decrypt_secret, encrypt_secret, new_signing_secret
 from subscriptions.ssrf import check_endpoint_url
@@ -52,9 +53,10 @@ def create_subscription(
     event_types: list[str] | None = None,
     disabled: bool = False,
     dialect: str = Dialect.CARD_ISSUING,
+    actor: Actor = None,
     **destination_fields: Any,
 ) -> EventSubscription:
-    """A new endpoint with a fresh signing secret; `disabled=True` records a manual disable."""
+    """A new endpoint with a fresh signing secret; `disabled=True` records a manual disable. Audited for `actor`."""
     subscription = EventSubscription(
         account=account,
         url=check_endpoint_url(url),
@@ -65,12 +67,15 @@ def create_subscription(
         **destination_fields,
     )
     _apply_disabled(subscription, bool(disabled), DisabledReason.MANUAL)
-    subscription.save()
+    with transaction.atomic():
+        subscription.save()
+        record_action(actor, "subscription.created", target=subscription, url=subscription.url)
     return subscription
 
 
-def update_subscription(subscription: EventSubscription, changes: dict[str, Any]) -> EventSubscription:
-    """Apply the given fields only (PATCH semantics); re-enabling clears the disable reason."""
+def update_subscription(subscription: EventSubscription, changes: dict[str, Any], *, actor: Actor = None) -> EventSubscription:
+    """Apply the given fields only (PATCH semantics); re-enabling clears the disable reason. Audited for `actor`
+    (the field names only: credentials are secrets)."""
     if "url" in changes:
         subscription.url = check_endpoint_url(changes["url"])
     if "description" in changes:
@@ -85,7 +90,9 @@ def update_subscription(subscription: EventSubscription, changes: dict[str, Any]
             raise InvalidInput("disabled must be a boolean.", {"disabled": ["Must be true or false."]})
         _apply_disabled(subscription, changes["disabled"], DisabledReason.MANUAL)
     subscription.version += 1
-    subscription.save()
+    with transaction.atomic():
+        subscription.save()
+        record_action(actor, "subscription.updated", target=subscription, fields=sorted(changes))
     return subscription
 
 
@@ -96,17 +103,25 @@ def _apply_disabled(subscription: EventSubscription, disabled: bool, reason: str
         subscription.disabled, subscription.disabled_reason, subscription.disabled_at = False, "", None
 
 
-def set_disabled(subscription: EventSubscription, disabled: bool, reason: str = DisabledReason.MANUAL) -> EventSubscription:
+@transaction.atomic
+def set_disabled(
+    subscription: EventSubscription, disabled: bool, reason: str = DisabledReason.MANUAL, *, actor: Actor = None
+) -> EventSubscription:
     _apply_disabled(subscription, disabled, reason)
     subscription.save(update_fields=["disabled", "disabled_reason", "disabled_at", "updated"])
+    record_action(actor, "subscription.disabled" if disabled else "subscription.enabled", target=subscription)
     return subscription
 
 
-def delete_subscription(subscription: EventSubscription) -> None:
+@transaction.atomic
+def delete_subscription(subscription: EventSubscription, *, actor: Actor = None) -> None:
+    record_action(actor, "subscription.deleted", target=subscription, url=subscription.url)
     subscription.delete()
 
 
-def current_secret(subscription: EventSubscription) -> str:
+def current_secret(subscription: EventSubscription, *, actor: Actor = None) -> str:
+    """The signing secret in clear; revealing it to `actor` is audited (the secret itself never is)."""
+    record_action(actor, "subscription.secret_revealed", target=subscription)
     return decrypt_secret(subscription.secret_encrypted)
 
 
@@ -120,11 +135,15 @@ def signing_secrets(subscription: EventSubscription, now=None) -> list[str]:
 
 
 @transaction.atomic
-def rotate_secret(subscription: EventSubscription) -> EventSubscription:
+def rotate_secret(subscription: EventSubscription, *, actor: Actor = None) -> EventSubscription:
     """A new current secret; the old one keeps signing for EVENTHUB_SECRET_ROTATION_GRACE_HOURS."""
     locked = EventSubscription.objects.select_for_update().get(pk=subscription.pk)
     locked.previous_secret_encrypted = locked.secret_encrypted
     locked.previous_secret_expires_at = timezone.now() + timedelta(hours=settings.EVENTHUB_SECRET_ROTATION_GRACE_HOURS)
     locked.secret_encrypted = encrypt_secret(new_signing_secret())
     locked.save(update_fields=["secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at", "updated"])
+    record_action(
+        actor, "subscription.secret_rotated", target=locked,
+        previous_secret_expires_at=locked.previous_secret_expires_at.isoformat(),
+    )  # fmt: skip
     return locked

@@ -61,7 +61,7 @@ class SubscriptionAttemptsView(APIView):
 class ResendView(APIView):
     @extend_schema(operation_id="events_resend", request=None, responses={202: None})
     def post(self, request, event_token: str, token: str):
-        recovery.resend(_event_for(request, event_token), subscription_for(request, token))
+        recovery.resend(_event_for(request, event_token), subscription_for(request, token), actor=request.user.api_key)
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -76,7 +76,7 @@ class RecoverView(APIView):
     )
     def post(self, request, token: str):
         window = _filters(request)
-        recovery.recover(subscription_for(request, token), window["begin"], window["end"])
+        recovery.recover(subscription_for(request, token), window["begin"], window["end"], actor=request.user.api_key)
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -91,7 +91,9 @@ class ReplayMissingView(APIView):
     )
     def post(self, request, token: str):
         window = _filters(request)
-        recovery.replay_missing(subscription_for(request, token), window["begin"], window["end"])
+        recovery.replay_missing(
+            subscription_for(request, token), window["begin"], window["end"], actor=request.user.api_key
+        )
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -103,5 +105,5 @@ class SendExampleView(APIView):
             raise InvalidInput("The body must be a JSON object.", {"non_field_errors": ["Expected a JSON object."]})
         body = SendExampleSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
-        recovery.send_example(subscription, body.validated_data.get("event_type") or None)
+        recovery.send_example(subscription, body.validated_data.get("event_type") or None, actor=request.user.api_key)
         return Response(status=status.HTTP_202_ACCEPTED)

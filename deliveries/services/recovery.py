@@ -17,6 +17,7 @@ from deliveries.models import Message, MessageStatus, RecoveryJob, RecoveryKind,
 from deliveries.services.dispatch import FIRST, kick, kick_on_commit
 from eventhub.errors import InvalidInput, NotFound
 from eventhub.models import Event, EventType
+from eventhub.services.audit import Actor, record_action
 from subscriptions.models import EventSubscription
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,8 @@ def _usable(subscription: EventSubscription) -> None:
         )
 
 
-def resend(event: Event, subscription: EventSubscription) -> Message:
-    """A new attempt now, whatever the message's state (made if the event never had one for it)."""
+def resend(event: Event, subscription: EventSubscription, *, actor: Actor = None) -> Message:
+    """A new attempt now, whatever the message's state (made if the event never had one for it). Audited for `actor`."""
     if event.account_id != subscription.account_id:
         raise NotFound(f"No event {event.token!r} for this subscription's account.")
     _usable(subscription)
@@ -58,11 +59,12 @@ def resend(event: Event, subscription: EventSubscription) -> Message:
             Message.objects.filter(pk=message.pk).update(
                 status=MessageStatus.PENDING, schedule_step=0, next_attempt_at=now, lease_expires_at=None
             )
+        record_action(actor, "message.resent", target=message, account=event.account, subscription=subscription.token, event=event.token)
         kick_on_commit()
     return message
 
 
-def send_example(subscription: EventSubscription, event_type_name: str | None = None) -> Message:
+def send_example(subscription: EventSubscription, event_type_name: str | None = None, *, actor: Actor = None) -> Message:
     """Deliver the type's example payload as an example event (hidden from event lists), signed and sent
     like any other message. Without a type, the subscription's first filtered type is used."""
     from eventhub.services.ingest import EventSpec, record_events
@@ -85,6 +87,7 @@ def send_example(subscription: EventSubscription, event_type_name: str | None = 
             created=event.created,
             is_example=True,
         )
+        record_action(actor, "subscription.example_sent", target=subscription, event_type=event_type.name)
         kick_on_commit()
     return message
 
@@ -102,18 +105,24 @@ def recovery_window(begin: datetime | None, end: datetime | None, now: datetime 
     return begin, end
 
 
-def recover(subscription: EventSubscription, begin: datetime | None = None, end: datetime | None = None) -> RecoveryJob:
+def recover(
+    subscription: EventSubscription, begin: datetime | None = None, end: datetime | None = None, *, actor: Actor = None
+) -> RecoveryJob:
     """Queue: every message in [begin, end) whose attempts all failed and that never succeeded goes back
     on the schedule now."""
-    return _request(subscription, RecoveryKind.RECOVER, begin, end)
+    return _request(subscription, RecoveryKind.RECOVER, begin, end, actor)
 
 
-def replay_missing(subscription: EventSubscription, begin: datetime | None = None, end: datetime | None = None) -> RecoveryJob:
+def replay_missing(
+    subscription: EventSubscription, begin: datetime | None = None, end: datetime | None = None, *, actor: Actor = None
+) -> RecoveryJob:
     """Queue: every event in [begin, end) the subscription matches but has no message for gets one."""
-    return _request(subscription, RecoveryKind.REPLAY_MISSING, begin, end)
+    return _request(subscription, RecoveryKind.REPLAY_MISSING, begin, end, actor)
 
 
-def _request(subscription: EventSubscription, kind: str, begin: datetime | None, end: datetime | None) -> RecoveryJob:
+def _request(
+    subscription: EventSubscription, kind: str, begin: datetime | None, end: datetime | None, actor: Actor = None
+) -> RecoveryJob:
     """A request while an equal or wider job of the same kind is queued or running returns that job."""
     _usable(subscription)
     now = timezone.now()
@@ -127,12 +136,15 @@ def _request(subscription: EventSubscription, kind: str, begin: datetime | None,
             end__gte=end,
             created__gte=now - STALE_JOB,
         ).first()
-        if active is not None:
-            return active
-        job = RecoveryJob.objects.create(
+        job = active or RecoveryJob.objects.create(
             account_id=subscription.account_id, subscription=subscription, kind=kind, begin=begin, end=end, created=now
         )
-        transaction.on_commit(lambda: enqueue_job(job.id), robust=True)
+        record_action(
+            actor, f"subscription.{kind.lower()}_requested", target=subscription,
+            job=job.token, begin=begin.isoformat(), end=end.isoformat(),
+        )  # fmt: skip
+        if active is None:
+            transaction.on_commit(lambda: enqueue_job(job.id), robust=True)
     return job
 
 

@@ -7,6 +7,7 @@ from rest_framework import authentication, exceptions
 
 from eventhub.models import Account, ApiKey
 from eventhub.services.accounts import authenticate_key
+from eventhub.services.oauth import key_for_access_token
 
 
 @dataclass
@@ -29,8 +30,6 @@ def _resolve_bearer(raw: str) -> ApiKey | None:
     key = authenticate_key(raw)
     if key is not None:
         return key
-    from eventhub.services.oauth import key_for_access_token
-
     return key_for_access_token(raw)
 
 

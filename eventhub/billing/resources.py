@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from eventhub.api.views import truthy
 from eventhub.billing import serializers as shapes
-from eventhub.models import Account, NotificationRule
+from eventhub.models import Account, ApiKey, NotificationRule
 from eventhub.selectors import split_csv
 from eventhub.services import rules
 from scheduled_events import selectors as scheduled_selectors
@@ -26,9 +26,10 @@ class Resource:
     queryset: Callable[[Account, Any], QuerySet]  # (account, query params) -> scoped, filtered rows
     output: type[serializers.Serializer]
     request: type[serializers.Serializer]
-    create: Callable[[Account, dict], Model]
-    update: Callable[[Model, dict, int | None], Model]
-    delete: Callable[[Model], Model]
+    # Writes take the acting API key last; resources whose services audit (webhook destinations) pass it on.
+    create: Callable[[Account, dict, ApiKey], Model]
+    update: Callable[[Model, dict, int | None, ApiKey], Model]
+    delete: Callable[[Model, ApiKey], Model]
 
 
 def _rules(account: Account, params) -> QuerySet[NotificationRule]:
@@ -49,9 +50,9 @@ SCHEDULED_EVENT_CONFIGURATIONS = Resource(
     ),
     output=shapes.ScheduledEventConfigurationSerializer,
     request=shapes.ScheduledEventConfigurationWrite,
-    create=lambda account, data: scheduled.create_configuration(account, **data),
-    update=lambda config, data, version: scheduled.update_configuration(config, **data, version=version),
-    delete=scheduled.delete_configuration,
+    create=lambda account, data, actor: scheduled.create_configuration(account, **data),
+    update=lambda config, data, version, actor: scheduled.update_configuration(config, **data, version=version),
+    delete=lambda config, actor: scheduled.delete_configuration(config),
 )
 
 NOTIFICATION_CONFIGURATIONS = Resource(
@@ -59,9 +60,9 @@ NOTIFICATION_CONFIGURATIONS = Resource(
     queryset=_rules,
     output=shapes.NotificationConfigurationSerializer,
     request=shapes.NotificationConfigurationWrite,
-    create=lambda account, data: rules.create_rule(account, **data),
-    update=lambda rule, data, version: rules.update_rule(rule, data, version=version),
-    delete=rules.delete_rule,
+    create=lambda account, data, actor: rules.create_rule(account, **data),
+    update=lambda rule, data, version, actor: rules.update_rule(rule, data, version=version),
+    delete=lambda rule, actor: rules.delete_rule(rule),
 )
 
 WEBHOOKS = Resource(
@@ -69,11 +70,11 @@ WEBHOOKS = Resource(
     queryset=lambda account, params: integrations.webhooks_for(account, ids=split_csv(params.get("ids"))),
     output=shapes.WebhookSerializer,
     request=shapes.WebhookWrite,
-    create=lambda account, data: integrations.create_webhook_destination(account, **data),
-    update=lambda webhook, data, version: integrations.update_webhook_destination(
-        webhook, data, version=version
+    create=lambda account, data, actor: integrations.create_webhook_destination(account, **data, actor=actor),
+    update=lambda webhook, data, version, actor: integrations.update_webhook_destination(
+        webhook, data, version=version, actor=actor
     ),
-    delete=integrations.delete_webhook_destination,
+    delete=lambda webhook, actor: integrations.delete_webhook_destination(webhook, actor=actor),
 )
 
 INTEGRATION_CONFIGURATIONS = Resource(
@@ -83,7 +84,7 @@ INTEGRATION_CONFIGURATIONS = Resource(
     ),
     output=shapes.IntegrationConfigurationSerializer,
     request=shapes.IntegrationConfigurationWrite,
-    create=lambda account, data: integrations.create_integration(account, **data),
-    update=lambda config, data, version: integrations.update_integration(config, data, version=version),
-    delete=integrations.delete_integration,
+    create=lambda account, data, actor: integrations.create_integration(account, **data),
+    update=lambda config, data, version, actor: integrations.update_integration(config, data, version=version),
+    delete=lambda config, actor: integrations.delete_integration(config),
 )

@@ -107,7 +107,8 @@ class ResourceListView(BillingView):
 
     def post(self, request, org_id: str):
         data, _version = parse_body(self.resource.request, request)  # a create always starts at version 1
-        return Response(self.resource.output(self.resource.create(self.account, data)).data)
+        created = self.resource.create(self.account, data, request.user.api_key)
+        return Response(self.resource.output(created).data)
 
 
 def object_or_404(resource: resources.Resource, account: Account, object_id: str):
@@ -126,11 +127,11 @@ class ResourceDetailView(BillingView):
     def put(self, request, org_id: str, object_id: str):
         target = object_or_404(self.resource, self.account, object_id)
         data, version = parse_body(self.resource.request, request)
-        return Response(self.resource.output(self.resource.update(target, data, version)).data)
+        return Response(self.resource.output(self.resource.update(target, data, version, request.user.api_key)).data)
 
     def delete(self, request, org_id: str, object_id: str):
         target = object_or_404(self.resource, self.account, object_id)
-        return Response(self.resource.output(self.resource.delete(target)).data)
+        return Response(self.resource.output(self.resource.delete(target, request.user.api_key)).data)
 
 
 def _documented(method, tag: str, **schema):
@@ -214,7 +215,8 @@ class WebhookActiveView(BillingView):
     def put(self, request, org_id: str, object_id: str):
         webhook = object_or_404(resources.WEBHOOKS, self.account, object_id)
         active = truthy(request.query_params.get("active"), "active", default=True)
-        return Response(WebhookSerializer(integrations.set_webhook_active(webhook, active)).data)
+        updated = integrations.set_webhook_active(webhook, active, actor=request.user.api_key)
+        return Response(WebhookSerializer(updated).data)
 
 
 class IntegrationEnableView(BillingView):

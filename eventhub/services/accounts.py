@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventhub.models import Account, ApiKey
+from eventhub.services.audit import record_audit
 
 KEY_PREFIX = "ehk_"
 _LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -75,7 +76,19 @@ def _touch_last_used(key: ApiKey) -> None:
 
 
 def revoke_api_key(key: ApiKey) -> ApiKey:
+    """Revoke at once: the raw key and every OAuth token issued for it are refused from now on.
+    (The admin action that calls this writes the audit row.)"""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
     return key
+
+
+@transaction.atomic
+def deactivate_account(account: Account, *, user=None, actor: ApiKey | None = None) -> Account:
+    """Deactivate at once: the account's keys and the OAuth tokens issued for them are refused from now on."""
+    if account.is_active:
+        account.is_active = False
+        account.save(update_fields=["is_active"])
+        record_audit("account.deactivated", user=user, api_key=actor, account=account, target=account)
+    return account

@@ -1,9 +1,15 @@
 """The audit log of staff and API actions that change delivery state or credentials."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from eventhub.models import Account, ApiKey, AuditLogEntry
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+# Who performs a service call: the API key of an API request, or the staff user of an admin request.
+Actor = Union[ApiKey, "AbstractBaseUser", None]
 
 
 def record_audit(
@@ -26,3 +32,13 @@ def record_audit(
         object_token=str(token)[:64],
         details=details,
     )
+
+
+def record_action(actor: Actor, action: str, *, target: Any = None, account: Account | None = None, **details: Any) -> AuditLogEntry | None:
+    """The audit row of a service call made for `actor` (an API key or a staff user). Services take an
+    `actor` argument and call this; None means an internal call (a task, a test), which is not audited."""
+    if actor is None:
+        return None
+    if isinstance(actor, ApiKey):
+        return record_audit(action, api_key=actor, account=account, target=target, **details)
+    return record_audit(action, user=actor, account=account, target=target, **details)

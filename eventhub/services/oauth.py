@@ -20,11 +20,15 @@ def issue_access_token(key_id: str, raw_key: str) -> dict | None:
 
 
 def key_for_access_token(token: str) -> ApiKey | None:
+    """The live key behind a token, read on every use: a token dies with its key's revocation or its
+    account's deactivation, not at the end of its TTL."""
     try:
         data = signing.loads(token, salt=_SALT, max_age=settings.EVENTHUB_OAUTH_TOKEN_TTL)
     except signing.BadSignature:
         return None
     key = ApiKey.objects.select_related("account").filter(key_id=data.get("k"), revoked_at__isnull=True).first()
     if key is None or not key.digest.startswith(data.get("d", "-")):
+        return None
+    if key.account is not None and not key.account.is_active:
         return None
     return key

@@ -50,7 +50,9 @@ class SubscriptionListView(APIView):
     def post(self, request):
         body = _body(request)
         account = acting_account(request, body.get("account_token"))
-        subscription = services.create_subscription(account, **{k: body[k] for k in WRITABLE if k in body})
+        subscription = services.create_subscription(
+            account, actor=request.user.api_key, **{k: body[k] for k in WRITABLE if k in body}
+        )
         return Response(EventSubscriptionSerializer(subscription).data, status=status.HTTP_201_CREATED)
 
 
@@ -63,23 +65,26 @@ class SubscriptionDetailView(APIView):
     def patch(self, request, token: str):
         subscription = subscription_for(request, token)
         body = _body(request)
-        updated = services.update_subscription(subscription, {k: body[k] for k in WRITABLE if k in body})
+        updated = services.update_subscription(
+            subscription, {k: body[k] for k in WRITABLE if k in body}, actor=request.user.api_key
+        )
         return Response(EventSubscriptionSerializer(updated).data)
 
     @extend_schema(operation_id="event_subscriptions_delete", responses={204: None})
     def delete(self, request, token: str):
-        services.delete_subscription(subscription_for(request, token))
+        services.delete_subscription(subscription_for(request, token), actor=request.user.api_key)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SubscriptionSecretView(APIView):
     @extend_schema(operation_id="event_subscriptions_secret", responses=SecretSerializer)
     def get(self, request, token: str):
-        return Response({"secret": services.current_secret(subscription_for(request, token))})
+        secret = services.current_secret(subscription_for(request, token), actor=request.user.api_key)
+        return Response({"secret": secret})
 
 
 class SubscriptionSecretRotateView(APIView):
     @extend_schema(operation_id="event_subscriptions_secret_rotate", request=None, responses={204: None})
     def post(self, request, token: str):
-        services.rotate_secret(subscription_for(request, token))
+        services.rotate_secret(subscription_for(request, token), actor=request.user.api_key)
         return Response(status=status.HTTP_204_NO_CONTENT)
