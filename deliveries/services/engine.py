@@ -22,12 +22,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from deliveries.http import Sender, sender_for_this_thread
+from deliveries.http import Sender, SendResult, sender_for_this_thread
 from deliveries.models import Message
 from deliveries.services.claims import claim_due
 from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon
 from deliveries.services.outcomes import Outcome, record_outcomes
 from deliveries.signing import signed_headers, webhook_body
+from subscriptions.secrets import SecretUndecryptable
 from subscriptions.services import signing_secrets
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def _claim(lane: str, now: datetime, limit: int) -> tuple[list[_Delivery], list[
     ).order_by("next_attempt_at", "id")
     deliveries, skipped = [], []
     bodies: dict[int, bytes] = {}
-    secrets: dict[int, list[str]] = {}
+    secrets: dict[int, list[str] | str] = {}  # a str: why the subscription's secrets cannot be used
     for message in messages:
         subscription = message.subscription
         if subscription.disabled:
@@ -138,7 +139,16 @@ def _claim(lane: str, now: datetime, limit: int) -> tuple[list[_Delivery], list[
         if message.event_id not in bodies:
             bodies[message.event_id] = webhook_body(message.event.payload)
         if subscription.id not in secrets:
-            secrets[subscription.id] = signing_secrets(subscription, now)
+            try:
+                secrets[subscription.id] = signing_secrets(subscription, now)
+            except SecretUndecryptable as exc:
+                secrets[subscription.id] = str(exc)
+        if isinstance(secrets[subscription.id], str):
+            # Only this subscription's messages fail (an attempt with the error, then the retry schedule);
+            # the rest of the batch is sent.
+            unsent = SendResult(0, "", secrets[subscription.id], 0, started=time.time())
+            skipped.append(Outcome(message, lease, subscription.url, now, unsent))
+            continue
         deliveries.append(
             _Delivery(message, lease, subscription.url, bodies[message.event_id], secrets[subscription.id], now)
         )

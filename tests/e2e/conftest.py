@@ -63,7 +63,10 @@ class Worker:
             "DATABASE_URL": database_url(),
             "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             "EVENTHUB_VAR_DIR": str(settings.VAR_DIR),
+            # The worker must decrypt what the test process encrypted and hash keys the same way.
+            "EVENTHUB_ENCRYPTION_KEYS": ",".join(settings.EVENTHUB_ENCRYPTION_KEYS),
             "EVENTHUB_SECRET_ENCRYPTION_KEY": settings.EVENTHUB_SECRET_ENCRYPTION_KEY,
+            "EVENTHUB_API_KEY_PEPPER": settings.EVENTHUB_API_KEY_PEPPER,
         }
         command = [
             sys.executable, "-m", "celery", "-A", "eventhub", "worker", "-Q", "default,deliveries,retries",
