@@ -144,6 +144,36 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that accepts connections and never answers must not hold up an API request's wake-up kick
+# (the event is committed; the sweeper delivers it when the broker is back): every connect, read and
+# write to the broker is bounded, and publishes are retried a bounded number of times.
+EVENTHUB_BROKER_TIMEOUT = env_float("EVENTHUB_BROKER_TIMEOUT", 1.0)
+EVENTHUB_BROKER_PUBLISH_RETRIES = env_int("EVENTHUB_BROKER_PUBLISH_RETRIES", 1)
+CELERY_BROKER_CONNECTION_TIMEOUT = EVENTHUB_BROKER_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": EVENTHUB_BROKER_PUBLISH_RETRIES,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+    "timeout": EVENTHUB_BROKER_TIMEOUT,
+}
+if CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "socket_connect_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "socket_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "retry_on_timeout": False,
+        "max_retries": EVENTHUB_BROKER_PUBLISH_RETRIES,
+    }
+elif CELERY_BROKER_URL.startswith(("amqp", "pyamqp")):
+    # confirm_publish: a publish returns only once RabbitMQ has the message (or fails within the timeout).
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "confirm_publish": True,
+        "confirm_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "connect_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "read_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "write_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "max_retries": EVENTHUB_BROKER_PUBLISH_RETRIES,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
