@@ -37,6 +37,9 @@ IDLE_CLOSE_SECONDS = 1.0  # the late recorder keeps its connection this long aft
 # Record and refill in halves of a batch: finished sends free their subscription's concurrency slots
 # (and the claim's room) while the rest are still on the wire, at a few statements per half.
 STEP_DIVISOR = 2
+# A claimed message is sent only if it can finish (delivery timeout) and be recorded (this margin) before
+# its lease ends; later it is given back unsent, so no second worker ever sends it while it is in flight.
+RECORD_MARGIN_SECONDS = 1.0
 
 
 @dataclass
@@ -47,6 +50,7 @@ class _Delivery:
     body: bytes
     secrets: list[str]
     started_at: datetime
+    start_by: float  # time.monotonic() after which it is not sent (its lease would end mid-send)
     submitted: float = 0.0  # time.monotonic() when handed to the sender
 
 
@@ -77,9 +81,13 @@ def deliver_due(
     may_claim, helped, attempts, more_due = True, False, 0, False
     flowing = False  # the latest claim found work: at the end of the budget, a successor takes over
     while True:
-        room = batch - len(inflight)
+        # Never more than the sender can start now: a claimed message must not queue behind slow sends.
+        room = min(batch - len(inflight), sender.free_slots())
+        if may_claim and room < step and not inflight and not finished and time.monotonic() < stop_at:
+            sender.wait_for_free_slots(step, FLUSH_SECONDS)  # detached slow sends hold its threads
+            continue
         if may_claim and room >= step and time.monotonic() < stop_at:
-            deliveries, skipped = _claim(lane, clock(), room)
+            deliveries, skipped = _claim(lane, now, clock(), room)
             flowing = bool(deliveries or skipped)
             if skipped and not finished:
                 waiting_since = time.monotonic()
@@ -120,11 +128,15 @@ def deliver_due(
     return attempts
 
 
-def _claim(lane: str, now: datetime, limit: int) -> tuple[list[_Delivery], list[Outcome]]:
-    """Claim, then load the claimed rows with their event and subscription (two statements)."""
-    ids, lease = claim_due(lane, now, limit)
+def _claim(lane: str, pinned: datetime | None, now: datetime, limit: int) -> tuple[list[_Delivery], list[Outcome]]:
+    """Claim (by the database's clock unless `pinned`), then load the claimed rows with their event and
+    subscription (two statements)."""
+    claimed_at = time.monotonic()  # no later than the database's lease start: a safe local deadline
+    ids, lease = claim_due(lane, pinned, limit)
     if not ids:
         return [], []
+    seconds = float(settings.EVENTHUB_LEASE_SECONDS)
+    start_by = claimed_at + max(seconds - float(settings.EVENTHUB_DELIVERY_TIMEOUT) - RECORD_MARGIN_SECONDS, seconds * 0.1)
     messages = Message.objects.filter(id__in=ids).select_related(
         "event", "subscription", "subscription__failure_streak"
     ).order_by("next_attempt_at", "id")
@@ -150,7 +162,7 @@ def _claim(lane: str, now: datetime, limit: int) -> tuple[list[_Delivery], list[
             skipped.append(Outcome(message, lease, subscription.url, now, unsent))
             continue
         deliveries.append(
-            _Delivery(message, lease, subscription.url, bodies[message.event_id], secrets[subscription.id], now)
+            _Delivery(message, lease, subscription.url, bodies[message.event_id], secrets[subscription.id], now, start_by)
         )
     return deliveries, skipped
 
@@ -184,6 +196,8 @@ class _LateRecorder:
                 recorded = record_outcomes(batch, timezone.now())
                 if recorded.soonest_retry is not None:
                     kick_soon(RETRY, recorded.soonest_retry)
+                for lane in recorded.given_back:
+                    kick(lane)
             except Exception:
                 logger.exception("could not record %d outcomes of slow sends; their leases will expire", len(batch))
                 connection.close()
@@ -205,4 +219,6 @@ def _record_late(delivery: _Delivery, future: Future) -> None:
 def _submit(sender: Sender, delivery: _Delivery) -> Future:
     delivery.submitted = time.monotonic()
     token, body, secrets = delivery.message.token, delivery.body, delivery.secrets
-    return sender.submit(delivery.url, body, lambda: signed_headers(token, int(time.time()), body, secrets))
+    return sender.submit(
+        delivery.url, body, lambda: signed_headers(token, int(time.time()), body, secrets), start_by=delivery.start_by
+    )

@@ -138,3 +138,10 @@ def test_a_blackholed_broker_does_not_stall_publishing_and_the_event_is_delivere
     worker_factory()  # the broker is back: a worker on the real broker, whose start-up sweep finds the message
     [got] = receiver.wait_for(1, timeout=30)
     assert got.headers["webhook-id"] == Message.objects.get(event=event).token
+
+
+def test_publishes_with_the_bounded_retry_policy_reach_the_real_broker():
+    """Beat publishes with retries on: the policy must be one kombu accepts (a bad key fails every tick)."""
+    from deliveries import tasks
+
+    tasks.sweep.apply_async()  # retry=True: CELERY_TASK_PUBLISH_RETRY_POLICY applies (a stray sweep is harmless)
