@@ -72,7 +72,7 @@ def deliver_due(
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     sender = sender or sender_for_this_thread()
     batch = max(1, int(settings.EVENTHUB_CLAIM_BATCH))
-    step = max(1, batch // STEP_DIVISOR)
+    step = max(1, min(batch, sender.concurrency) // STEP_DIVISOR)  # a claim never waits for more than the sender has
     budget = settings.EVENTHUB_DELIVERY_TASK_SECONDS if budget_seconds is None else budget_seconds
     stop_at = time.monotonic() + budget
     inflight: dict[Future, _Delivery] = {}

@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from cryptography.fernet import Fernet
 from django.apps import apps
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -19,8 +25,10 @@ from deliveries import tasks
 from deliveries.models import AttemptStatus, Message, MessageAttempt, MessageStatus
 from deliveries.services import engine
 from deliveries.services.dispatch import ANY
+from eventhub.models import AuditLogEntry
 from subscriptions.models import EventSubscription
-from subscriptions.secrets import SECRET_PREFIX, decrypt_secret
+from subscriptions.secrets import SECRET_PREFIX, decrypt_secret, encrypt_secret, legacy_key
+from subscriptions.services import create_subscription
 
 pytestmark = pytest.mark.django_db
 BILLING_CREDENTIAL_SECRET = "billing-destination-credential-9f2c7e1a4b"
@@ -241,18 +249,10 @@ def test_secrets_never_appear_in_logs_error_bodies_admin_pages_or_plaintext_colu
 
 
 def _legacy_encrypt(secret: str, passphrase: str) -> str:
-    from cryptography.fernet import Fernet
-
-    from subscriptions.secrets import legacy_key
-
     return Fernet(legacy_key(passphrase)).encrypt(secret.encode()).decode()
 
 
 def test_a_new_first_key_encrypts_while_the_old_keys_still_decrypt(settings):
-    from cryptography.fernet import Fernet
-
-    from subscriptions.secrets import encrypt_secret
-
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     settings.EVENTHUB_ENCRYPTION_KEYS = [old]
     stored = encrypt_secret("whsec_old")
@@ -265,14 +265,6 @@ def test_a_new_first_key_encrypts_while_the_old_keys_still_decrypt(settings):
 def test_rotate_encryption_key_moves_legacy_and_old_key_secrets_to_the_first_key(acme, settings):
     """Rows written under the SECRET_KEY-derived legacy key (before EVENTHUB_ENCRYPTION_KEYS) and under a
     retired key still decrypt; the command moves every stored secret to the first key, with progress."""
-    from io import StringIO
-
-    from cryptography.fernet import Fernet
-    from django.core.management import call_command
-
-    from eventhub.models import AuditLogEntry
-    from subscriptions.services import create_subscription
-
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     legacy_passphrase = settings.EVENTHUB_SECRET_ENCRYPTION_KEY
     subscriptions = [create_subscription(acme.account, url=f"https://example.com/{i}") for i in range(3)]
@@ -309,13 +301,6 @@ def test_rotate_encryption_key_moves_legacy_and_old_key_secrets_to_the_first_key
 
 
 def test_rotate_encryption_key_reports_secrets_no_key_opens_and_moves_the_rest(acme, settings):
-    from io import StringIO
-
-    from cryptography.fernet import Fernet
-    from django.core.management import CommandError, call_command
-
-    from subscriptions.services import create_subscription
-
     lost, kept = (create_subscription(acme.account, url=f"https://example.com/{i}") for i in range(2))
     EventSubscription.objects.filter(pk=lost.pk).update(
         secret_encrypted=Fernet(Fernet.generate_key()).encrypt(b"whsec_unknown").decode()
@@ -334,10 +319,6 @@ def test_rotate_encryption_key_reports_secrets_no_key_opens_and_moves_the_rest(a
     ids=["neither", "pepper only", "keys only"],
 )
 def test_production_refuses_to_start_without_its_own_encryption_keys_and_pepper(present):
-    import os
-    import subprocess
-    import sys
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTHUB_")}
     env.update(EVENTHUB_ENV="production", EVENTHUB_SECRET_KEY="s" * 50, DJANGO_SETTINGS_MODULE="eventhub.settings", **present)
     run = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True, timeout=60)
@@ -346,12 +327,6 @@ def test_production_refuses_to_start_without_its_own_encryption_keys_and_pepper(
 
 
 def test_production_starts_with_its_own_keys_and_rejects_a_malformed_key():
-    import os
-    import subprocess
-    import sys
-
-    from cryptography.fernet import Fernet
-
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTHUB_")}
     env.update(EVENTHUB_ENV="production", EVENTHUB_SECRET_KEY="s" * 50, DJANGO_SETTINGS_MODULE="eventhub.settings")
     env.update(EVENTHUB_API_KEY_PEPPER="p" * 40, EVENTHUB_ENCRYPTION_KEYS=Fernet.generate_key().decode())
