@@ -178,10 +178,14 @@ class SendResult:
     duration_ms: int
     retry_after: str | None = None
     started: float = 0.0  # wall-clock time.time() when the request began
+    sent: bool = True  # False: never started (its lease would end before it could finish); give it back
 
     @property
     def success(self) -> bool:
         return 200 <= self.status_code < 300
+
+
+NOT_STARTED = SendResult(0, "", "not started before its lease's deadline", 0, sent=False)
 
 
 def post(session: requests.Session, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
@@ -249,21 +253,48 @@ def _ms(started: float) -> int:
 
 
 class Sender:
-    """A keep-alive session and the threads that send one claimed batch concurrently (one per worker
-    thread, reused across tasks, so connections to busy endpoints stay open)."""
+    """A keep-alive session and the threads that send claimed messages concurrently (one per worker
+    thread, reused across tasks, so connections to busy endpoints stay open).
+
+    Its queue is bounded by what the claim takes: `free_slots()` is how many sends could start right now
+    (detached slow sends still hold their threads), and the engine never claims more than that, so no
+    claimed message waits in a queue while its lease runs out."""
 
     def __init__(self, concurrency: int):
-        self.session = new_session(concurrency)
-        self.executor = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="webhook-send")
+        self.concurrency = max(1, concurrency)
+        self.session = new_session(self.concurrency)
+        self.executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="webhook-send")
+        self._busy = 0
+        self._cond = threading.Condition()
 
-    def submit(self, url: str, body: bytes, headers_factory) -> Future:
+    def free_slots(self) -> int:
+        with self._cond:
+            return self.concurrency - self._busy
+
+    def wait_for_free_slots(self, count: int, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self.concurrency - self._busy >= count, timeout)
+
+    def submit(self, url: str, body: bytes, headers_factory, start_by: float | None = None) -> Future:
         """`headers_factory()` runs on the sending thread, so the signed timestamp is the send time.
         The future always holds a SendResult: an unexpected error becomes a failed attempt (and is
-        logged), never an exception that would stop the loop recording the rest of its batch."""
-        return self.executor.submit(self._send, url, body, headers_factory)
+        logged), never an exception that would stop the loop recording the rest of its batch. A send
+        that has not started by `start_by` (time.monotonic()) is not sent: its result is NOT_STARTED."""
+        with self._cond:
+            self._busy += 1
+        future = self.executor.submit(self._send, url, body, headers_factory, start_by)
+        future.add_done_callback(self._release)
+        return future
 
-    def _send(self, url: str, body: bytes, headers_factory) -> SendResult:
+    def _release(self, future: Future) -> None:
+        with self._cond:
+            self._busy -= 1
+            self._cond.notify()
+
+    def _send(self, url: str, body: bytes, headers_factory, start_by: float | None = None) -> SendResult:
         started = time.monotonic()
+        if start_by is not None and started > start_by:
+            return NOT_STARTED
         try:
             return post(self.session, url, body, headers_factory())
         except Exception as exc:

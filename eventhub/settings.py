@@ -5,9 +5,12 @@ EVENTHUB_ENV=production switches on the deployment hardening.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 
 import dj_database_url
+from cryptography.fernet import Fernet
 
 from eventhub.env import env_bool, env_float, env_int, env_list, env_str
 
@@ -145,6 +148,35 @@ if CELERY_BROKER_URL.startswith("filesystem"):
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that accepts connections and never answers must not hold up an API request's wake-up kick
+# (the event is committed; the sweeper delivers it when the broker is back): every connect, read and
+# write to the broker is bounded, and publishes are retried a bounded number of times.
+EVENTHUB_BROKER_TIMEOUT = env_float("EVENTHUB_BROKER_TIMEOUT", 1.0)
+EVENTHUB_BROKER_PUBLISH_RETRIES = env_int("EVENTHUB_BROKER_PUBLISH_RETRIES", 1)
+CELERY_BROKER_CONNECTION_TIMEOUT = EVENTHUB_BROKER_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": EVENTHUB_BROKER_PUBLISH_RETRIES,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+if CELERY_BROKER_URL.startswith(("redis", "rediss")):
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "socket_connect_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "socket_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "retry_on_timeout": False,
+        "max_retries": EVENTHUB_BROKER_PUBLISH_RETRIES,
+    }
+elif CELERY_BROKER_URL.startswith(("amqp", "pyamqp")):
+    # confirm_publish: a publish returns only once RabbitMQ has the message (or fails within the timeout).
+    CELERY_BROKER_TRANSPORT_OPTIONS |= {
+        "confirm_publish": True,
+        "confirm_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "connect_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "read_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "write_timeout": EVENTHUB_BROKER_TIMEOUT,
+        "max_retries": EVENTHUB_BROKER_PUBLISH_RETRIES,
+    }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_SERIALIZER = "json"
@@ -171,7 +203,31 @@ EVENTHUB_MAX_BATCH_SIZE = env_int("EVENTHUB_MAX_BATCH_SIZE", 1000)
 EVENTHUB_MAX_REQUEST_BYTES = env_int("EVENTHUB_MAX_REQUEST_BYTES", 16 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTHUB_MAX_REQUEST_BYTES
 EVENTHUB_MAX_SCHEMA_BYTES = env_int("EVENTHUB_MAX_SCHEMA_BYTES", 64 * 1024)
-EVENTHUB_API_KEY_PEPPER = env_str("EVENTHUB_API_KEY_PEPPER", SECRET_KEY)
+# Secrets at rest and API-key hashes have keys of their own (not SECRET_KEY), so each can be rotated
+# alone. Production must set both; development derives them from SECRET_KEY (generated when unset).
+EVENTHUB_ENCRYPTION_KEYS = env_list("EVENTHUB_ENCRYPTION_KEYS", [])
+EVENTHUB_API_KEY_PEPPER = env_str("EVENTHUB_API_KEY_PEPPER", "")
+if PRODUCTION and not (EVENTHUB_ENCRYPTION_KEYS and EVENTHUB_API_KEY_PEPPER):
+    raise RuntimeError(
+        "EVENTHUB_ENCRYPTION_KEYS (comma-separated Fernet keys, the first encrypts) and EVENTHUB_API_KEY_PEPPER "
+        "must be set when EVENTHUB_ENV=production; generate a key with "
+        "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+    )
+if not EVENTHUB_ENCRYPTION_KEYS:
+    EVENTHUB_ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(("eventhub-encryption-key:" + SECRET_KEY).encode()).digest()).decode()
+    ]
+for _key in EVENTHUB_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.encode())
+    except ValueError as _exc:
+        raise RuntimeError(
+            "every EVENTHUB_ENCRYPTION_KEYS entry must be a Fernet key (32 url-safe base64-encoded bytes)"
+        ) from _exc
+# The development pepper is SECRET_KEY itself, so keys issued before this setting existed still match.
+EVENTHUB_API_KEY_PEPPER = EVENTHUB_API_KEY_PEPPER or SECRET_KEY
+# Legacy, decrypt-only: values stored before EVENTHUB_ENCRYPTION_KEYS were encrypted with a key stretched
+# from this passphrase; `manage.py rotate_encryption_key` moves them to the first key.
 EVENTHUB_SECRET_ENCRYPTION_KEY = env_str("EVENTHUB_SECRET_ENCRYPTION_KEY", SECRET_KEY)
 EVENTHUB_DEFAULT_RETENTION_DAYS = env_int("EVENTHUB_DEFAULT_RETENTION_DAYS", 30)
 EVENTHUB_TRUSTED_PROXY_COUNT = env_int("EVENTHUB_TRUSTED_PROXY_COUNT", 0)  # proxies whose X-Forwarded-For is believed

@@ -5,13 +5,19 @@ A claimed message is SENDING with a lease; a worker that dies loses it when the 
 next claim takes it again (at-least-once). The per-subscription concurrency cap is applied in the same
 statement: subscriptions already at their cap are skipped before rows are locked, so a slow endpoint's
 backlog never fills a batch that healthy endpoints' messages are waiting behind.
+
+Leases are dated by the database's clock (`statement_timestamp()` in the claim statement), not the worker's: workers
+whose clocks disagree still agree on when a lease ends. Only tests pin `now` (to drive retries); SQLite
+runs on one host, whose clock every process shares.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
+from django.db.models.functions import Now
+from django.utils import timezone
 
 from deliveries.models import Message, MessageStatus
 from deliveries.services.dispatch import ANY, FIRST, RETRY
@@ -22,7 +28,7 @@ _LANE_FILTER = {FIRST: "AND m.schedule_step = 0", RETRY: "AND m.schedule_step > 
 _CLAIM_SQL = """
 WITH inflight AS (
     SELECT f.subscription_id, COUNT(*) AS n FROM {message} f
-    WHERE f.status = 'SENDING' AND f.lease_expires_at > %(now)s
+    WHERE f.status = 'SENDING' AND f.lease_expires_at > {now}
     GROUP BY f.subscription_id
 ),
 capped AS (
@@ -31,8 +37,8 @@ capped AS (
 ),
 candidates AS (
     SELECT m.id, m.subscription_id, m.next_attempt_at FROM {message} m
-    WHERE m.next_attempt_at <= %(now)s
-      AND (m.status = 'PENDING' OR (m.status = 'SENDING' AND m.lease_expires_at <= %(now)s))
+    WHERE m.next_attempt_at <= {now}
+      AND (m.status = 'PENDING' OR (m.status = 'SENDING' AND m.lease_expires_at <= {now}))
       {lane}
       AND m.subscription_id NOT IN (SELECT subscription_id FROM capped)
     ORDER BY m.next_attempt_at, m.id
@@ -47,32 +53,52 @@ ranked AS (
     JOIN {subscription} s ON s.id = c.subscription_id
     LEFT JOIN inflight i ON i.subscription_id = c.subscription_id
 )
-UPDATE {message} SET status = 'SENDING', lease_expires_at = %(lease)s
+UPDATE {message} SET status = 'SENDING', lease_expires_at = {lease}
 WHERE id IN (SELECT id FROM ranked WHERE position <= room ORDER BY next_attempt_at, id LIMIT %(limit)s)
-RETURNING id
+RETURNING id, lease_expires_at
 """
+# The statement's start (now() would be the transaction's, stale inside a long one): one value for every row.
+_DATABASE_CLOCK = ("statement_timestamp()", "statement_timestamp() + make_interval(secs => %(lease_seconds)s)")
+_PINNED_CLOCK = ("%(now)s", "%(lease)s")
 
 
-def claim_due(lane: str, now: datetime, limit: int) -> tuple[list[int], datetime]:
+def claim_due(lane: str, now: datetime | None, limit: int) -> tuple[list[int], datetime | None]:
     """Ids of up to `limit` due messages now leased to the caller, and the lease's expiry (the caller
-    records its results only while it still holds that lease)."""
-    lease = now + timedelta(seconds=settings.EVENTHUB_LEASE_SECONDS)
+    records its results only while it still holds that lease; None when nothing was claimed). With
+    `now` None the database's clock decides what is due and when the lease ends."""
+    seconds = settings.EVENTHUB_LEASE_SECONDS
+    postgres = connection.vendor == "postgresql"
+    if now is None and not postgres:
+        now = timezone.now()
+    now_sql, lease_sql = _DATABASE_CLOCK if now is None else _PINNED_CLOCK
     sql = _CLAIM_SQL.format(
         message=Message._meta.db_table,
         subscription=EventSubscription._meta.db_table,
         lane=_LANE_FILTER[lane],
-        lock="FOR UPDATE SKIP LOCKED" if connection.vendor == "postgresql" else "",
+        lock="FOR UPDATE SKIP LOCKED" if postgres else "",
+        now=now_sql,
+        lease=lease_sql,
     )
     adapt = connection.ops.adapt_datetimefield_value
-    params = {"now": adapt(now), "lease": adapt(lease), "limit": int(limit), "scan": max(4 * int(limit), 200)}
+    params = {"limit": int(limit), "scan": max(4 * int(limit), 200), "lease_seconds": float(seconds)}
+    if now is not None:
+        params |= {"now": adapt(now), "lease": adapt(now + timedelta(seconds=seconds))}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [row[0] for row in cursor.fetchall()], lease
+        rows = cursor.fetchall()
+    if not rows:
+        return [], None if now is None else now + timedelta(seconds=seconds)
+    lease = rows[0][1]
+    if not isinstance(lease, datetime):  # SQLite hands back its text
+        lease = Message._meta.get_field("lease_expires_at").to_python(lease)
+    if timezone.is_naive(lease):
+        lease = timezone.make_aware(lease, UTC)
+    return [row[0] for row in rows], lease
 
 
-def release_expired_leases(now: datetime) -> int:
+def release_expired_leases(now: datetime | None = None) -> int:
     """Hand messages of dead or stalled workers back (status PENDING); a claim would take them anyway,
-    this keeps what the API and admin show truthful."""
-    return Message.objects.filter(status=MessageStatus.SENDING, lease_expires_at__lte=now).update(
+    this keeps what the API and admin show truthful. By the database's clock unless `now` is pinned."""
+    return Message.objects.filter(status=MessageStatus.SENDING, lease_expires_at__lte=now or Now()).update(
         status=MessageStatus.PENDING, lease_expires_at=None
     )

@@ -22,12 +22,13 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from deliveries.http import Sender, sender_for_this_thread
+from deliveries.http import Sender, SendResult, sender_for_this_thread
 from deliveries.models import Message
 from deliveries.services.claims import claim_due
 from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon
 from deliveries.services.outcomes import Outcome, record_outcomes
 from deliveries.signing import signed_headers, webhook_body
+from subscriptions.secrets import SecretUndecryptable
 from subscriptions.services import signing_secrets
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,9 @@ IDLE_CLOSE_SECONDS = 1.0  # the late recorder keeps its connection this long aft
 # Record and refill in halves of a batch: finished sends free their subscription's concurrency slots
 # (and the claim's room) while the rest are still on the wire, at a few statements per half.
 STEP_DIVISOR = 2
+# A claimed message is sent only if it can finish (delivery timeout) and be recorded (this margin) before
+# its lease ends; later it is given back unsent, so no second worker ever sends it while it is in flight.
+RECORD_MARGIN_SECONDS = 1.0
 
 
 @dataclass
@@ -46,6 +50,7 @@ class _Delivery:
     body: bytes
     secrets: list[str]
     started_at: datetime
+    start_by: float  # time.monotonic() after which it is not sent (its lease would end mid-send)
     submitted: float = 0.0  # time.monotonic() when handed to the sender
 
 
@@ -67,7 +72,7 @@ def deliver_due(
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     sender = sender or sender_for_this_thread()
     batch = max(1, int(settings.EVENTHUB_CLAIM_BATCH))
-    step = max(1, batch // STEP_DIVISOR)
+    step = max(1, min(batch, sender.concurrency) // STEP_DIVISOR)  # a claim never waits for more than the sender has
     budget = settings.EVENTHUB_DELIVERY_TASK_SECONDS if budget_seconds is None else budget_seconds
     stop_at = time.monotonic() + budget
     inflight: dict[Future, _Delivery] = {}
@@ -76,9 +81,13 @@ def deliver_due(
     may_claim, helped, attempts, more_due = True, False, 0, False
     flowing = False  # the latest claim found work: at the end of the budget, a successor takes over
     while True:
-        room = batch - len(inflight)
+        # Never more than the sender can start now: a claimed message must not queue behind slow sends.
+        room = min(batch - len(inflight), sender.free_slots())
+        if may_claim and room < step and not inflight and not finished and time.monotonic() < stop_at:
+            sender.wait_for_free_slots(step, FLUSH_SECONDS)  # detached slow sends hold its threads
+            continue
         if may_claim and room >= step and time.monotonic() < stop_at:
-            deliveries, skipped = _claim(lane, clock(), room)
+            deliveries, skipped = _claim(lane, now, clock(), room)
             flowing = bool(deliveries or skipped)
             if skipped and not finished:
                 waiting_since = time.monotonic()
@@ -119,17 +128,21 @@ def deliver_due(
     return attempts
 
 
-def _claim(lane: str, now: datetime, limit: int) -> tuple[list[_Delivery], list[Outcome]]:
-    """Claim, then load the claimed rows with their event and subscription (two statements)."""
-    ids, lease = claim_due(lane, now, limit)
+def _claim(lane: str, pinned: datetime | None, now: datetime, limit: int) -> tuple[list[_Delivery], list[Outcome]]:
+    """Claim (by the database's clock unless `pinned`), then load the claimed rows with their event and
+    subscription (two statements)."""
+    claimed_at = time.monotonic()  # no later than the database's lease start: a safe local deadline
+    ids, lease = claim_due(lane, pinned, limit)
     if not ids:
         return [], []
+    seconds = float(settings.EVENTHUB_LEASE_SECONDS)
+    start_by = claimed_at + max(seconds - float(settings.EVENTHUB_DELIVERY_TIMEOUT) - RECORD_MARGIN_SECONDS, seconds * 0.1)
     messages = Message.objects.filter(id__in=ids).select_related(
         "event", "subscription", "subscription__failure_streak"
     ).order_by("next_attempt_at", "id")
     deliveries, skipped = [], []
     bodies: dict[int, bytes] = {}
-    secrets: dict[int, list[str]] = {}
+    secrets: dict[int, list[str] | str] = {}  # a str: why the subscription's secrets cannot be used
     for message in messages:
         subscription = message.subscription
         if subscription.disabled:
@@ -138,9 +151,18 @@ def _claim(lane: str, now: datetime, limit: int) -> tuple[list[_Delivery], list[
         if message.event_id not in bodies:
             bodies[message.event_id] = webhook_body(message.event.payload)
         if subscription.id not in secrets:
-            secrets[subscription.id] = signing_secrets(subscription, now)
+            try:
+                secrets[subscription.id] = signing_secrets(subscription, now)
+            except SecretUndecryptable as exc:
+                secrets[subscription.id] = str(exc)
+        if isinstance(secrets[subscription.id], str):
+            # Only this subscription's messages fail (an attempt with the error, then the retry schedule);
+            # the rest of the batch is sent.
+            unsent = SendResult(0, "", secrets[subscription.id], 0, started=time.time())
+            skipped.append(Outcome(message, lease, subscription.url, now, unsent))
+            continue
         deliveries.append(
-            _Delivery(message, lease, subscription.url, bodies[message.event_id], secrets[subscription.id], now)
+            _Delivery(message, lease, subscription.url, bodies[message.event_id], secrets[subscription.id], now, start_by)
         )
     return deliveries, skipped
 
@@ -174,6 +196,8 @@ class _LateRecorder:
                 recorded = record_outcomes(batch, timezone.now())
                 if recorded.soonest_retry is not None:
                     kick_soon(RETRY, recorded.soonest_retry)
+                for lane in recorded.given_back:
+                    kick(lane)
             except Exception:
                 logger.exception("could not record %d outcomes of slow sends; their leases will expire", len(batch))
                 connection.close()
@@ -195,4 +219,6 @@ def _record_late(delivery: _Delivery, future: Future) -> None:
 def _submit(sender: Sender, delivery: _Delivery) -> Future:
     delivery.submitted = time.monotonic()
     token, body, secrets = delivery.message.token, delivery.body, delivery.secrets
-    return sender.submit(delivery.url, body, lambda: signed_headers(token, int(time.time()), body, secrets))
+    return sender.submit(
+        delivery.url, body, lambda: signed_headers(token, int(time.time()), body, secrets), start_by=delivery.start_by
+    )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from deliveries import retry
 from deliveries.http import SendResult
 from deliveries.models import AttemptStatus, FailureStreak, Message, MessageAttempt, MessageStatus
+from deliveries.services.dispatch import FIRST, RETRY
 from eventhub.bulk import bulk_insert
 from subscriptions.models import DisabledReason, EventSubscription
 
@@ -48,6 +49,7 @@ class Outcome:
 class Recorded:
     attempts: int = 0
     soonest_retry: float | None = None  # seconds until the earliest retry scheduled by this flush
+    given_back: set[str] = field(default_factory=set)  # lanes of messages handed back unsent
 
 
 def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
@@ -65,6 +67,10 @@ def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
         message.lease_expires_at = None
         if result is None:
             message.status, message.next_attempt_at = MessageStatus.FAILED, None
+            continue
+        if not result.sent:  # never started before its lease's deadline: due again at once, no attempt
+            message.status = MessageStatus.PENDING
+            recorded.given_back.add(RETRY if message.schedule_step else FIRST)
             continue
         attempts.append(_attempt(outcome))
         message.attempt_count += 1

@@ -13,8 +13,8 @@ from deliveries.services.recovery import requeue_lost_jobs
 
 
 def sweep(now: datetime | None = None) -> dict[str, object]:
+    released = release_expired_leases(now)  # by the database's clock unless pinned, as claims are
     now = now or timezone.now()
-    released = release_expired_leases(now)
     due = Message.objects.due(now)
     woken = [lane for lane, queryset in ((FIRST, due.filter(schedule_step=0)), (RETRY, due.filter(schedule_step__gt=0))) if queryset.exists()]
     for lane in woken:

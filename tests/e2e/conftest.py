@@ -46,25 +46,35 @@ def database_url() -> str:
     return f"postgres://{auth}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+def hub_process_env(**overrides: str) -> dict[str, str]:
+    """The environment of a hub process (worker, web) sharing the test database, broker and keys."""
+    return {
+        **os.environ,
+        **WORKER_ENV,
+        "DJANGO_SETTINGS_MODULE": "eventhub.settings",
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "EVENTHUB_VAR_DIR": str(settings.VAR_DIR),
+        # It must decrypt what the test process encrypted and hash API keys the same way.
+        "EVENTHUB_ENCRYPTION_KEYS": ",".join(settings.EVENTHUB_ENCRYPTION_KEYS),
+        "EVENTHUB_SECRET_ENCRYPTION_KEY": settings.EVENTHUB_SECRET_ENCRYPTION_KEY,
+        "EVENTHUB_API_KEY_PEPPER": settings.EVENTHUB_API_KEY_PEPPER,
+        **overrides,
+    }
+
+
 class Worker:
     """`celery -A eventhub worker -Q default,deliveries,retries --pool threads -c 8` (optionally with an
     embedded beat), logging to a file the test prints on failure."""
 
-    def __init__(self, log_dir: Path, *, beat: bool = False):
+    def __init__(self, log_dir: Path, *, beat: bool = False, env: dict[str, str] | None = None):
         self.log = log_dir / f"worker-{uuid.uuid4().hex[:8]}.log"
         self.beat = beat
+        self.env = env or {}
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> Worker:
-        env = {
-            **os.environ,
-            **WORKER_ENV,
-            "DJANGO_SETTINGS_MODULE": "eventhub.settings",
-            "DATABASE_URL": database_url(),
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "EVENTHUB_VAR_DIR": str(settings.VAR_DIR),
-            "EVENTHUB_SECRET_ENCRYPTION_KEY": settings.EVENTHUB_SECRET_ENCRYPTION_KEY,
-        }
+        env = hub_process_env(**self.env)
         command = [
             sys.executable, "-m", "celery", "-A", "eventhub", "worker", "-Q", "default,deliveries,retries",
             "--pool", "threads", "-c", "8", "-l", "info", "-n", f"e2e-{uuid.uuid4().hex[:6]}@%h",

@@ -18,6 +18,8 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
         **os.environ,
         "EVENTHUB_ENV": "production",
         "EVENTHUB_SECRET_KEY": "x" * 64 + "-production-secret-for-the-check",
+        "EVENTHUB_ENCRYPTION_KEYS": "q5ZfX1bz8wXGm2pA0Uq3c0T7pJmLw0m5P8m3o6F0h2E=",
+        "EVENTHUB_API_KEY_PEPPER": "p" * 48,
         "EVENTHUB_ALLOWED_HOSTS": "hub.example.com",
         "EVENTHUB_DEBUG": "false",
         "EVENTHUB_VAR_DIR": str(tmp_path),

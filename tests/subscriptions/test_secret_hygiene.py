@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from io import StringIO
 
 import pytest
+from cryptography.fernet import Fernet
 from django.apps import apps
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -19,8 +25,10 @@ from deliveries import tasks
 from deliveries.models import AttemptStatus, Message, MessageAttempt, MessageStatus
 from deliveries.services import engine
 from deliveries.services.dispatch import ANY
+from eventhub.models import AuditLogEntry
 from subscriptions.models import EventSubscription
-from subscriptions.secrets import SECRET_PREFIX, decrypt_secret
+from subscriptions.secrets import SECRET_PREFIX, decrypt_secret, encrypt_secret, legacy_key
+from subscriptions.services import create_subscription
 
 pytestmark = pytest.mark.django_db
 BILLING_CREDENTIAL_SECRET = "billing-destination-credential-9f2c7e1a4b"
@@ -235,3 +243,97 @@ def test_secrets_never_appear_in_logs_error_bodies_admin_pages_or_plaintext_colu
         )
         assert not leaks(text, secrets), (record.name, record.levelname, leaks(text, secrets))
     assert not leaks(debug_logs.text, secrets)
+
+
+# --- Keys: EVENTHUB_ENCRYPTION_KEYS (first encrypts, all decrypt), the legacy key, rotate_encryption_key --------
+
+
+def _legacy_encrypt(secret: str, passphrase: str) -> str:
+    return Fernet(legacy_key(passphrase)).encrypt(secret.encode()).decode()
+
+
+def test_a_new_first_key_encrypts_while_the_old_keys_still_decrypt(settings):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.EVENTHUB_ENCRYPTION_KEYS = [old]
+    stored = encrypt_secret("whsec_old")
+    settings.EVENTHUB_ENCRYPTION_KEYS = [new, old]
+    fresh = encrypt_secret("whsec_new")
+    assert decrypt_secret(stored) == "whsec_old" and decrypt_secret(fresh) == "whsec_new"
+    assert Fernet(new.encode()).decrypt(fresh.encode()) == b"whsec_new"  # the first key encrypts
+
+
+def test_rotate_encryption_key_moves_legacy_and_old_key_secrets_to_the_first_key(acme, settings):
+    """Rows written under the SECRET_KEY-derived legacy key (before EVENTHUB_ENCRYPTION_KEYS) and under a
+    retired key still decrypt; the command moves every stored secret to the first key, with progress."""
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    legacy_passphrase = settings.EVENTHUB_SECRET_ENCRYPTION_KEY
+    subscriptions = [create_subscription(acme.account, url=f"https://example.com/{i}") for i in range(3)]
+    EventSubscription.objects.filter(pk=subscriptions[0].pk).update(
+        secret_encrypted=_legacy_encrypt("whsec_legacy_current", legacy_passphrase),
+        previous_secret_encrypted=_legacy_encrypt("whsec_legacy_previous", legacy_passphrase),
+        credentials={"type": "M3TER_SIGNED_REQUEST", "apiKey": "k", "secretEncrypted": _legacy_encrypt("cred", legacy_passphrase)},
+    )
+    EventSubscription.objects.filter(pk=subscriptions[1].pk).update(
+        secret_encrypted=Fernet(old_key.encode()).encrypt(b"whsec_old_key").decode()
+    )
+    settings.EVENTHUB_ENCRYPTION_KEYS = [new_key, old_key, *settings.EVENTHUB_ENCRYPTION_KEYS]
+    output = StringIO()
+    call_command("rotate_encryption_key", "--batch", "2", stdout=output)
+    text = output.getvalue()
+    assert "2 subscriptions scanned" in text and "3 subscriptions scanned" in text  # progress per batch
+    assert "3 subscriptions, 5 secrets re-encrypted" in text  # 3 of the first, 1 of the second, the third's own
+
+    # Only the first key is left (the legacy passphrase changed too): every stored secret still opens.
+    settings.EVENTHUB_ENCRYPTION_KEYS = [new_key]
+    settings.EVENTHUB_SECRET_ENCRYPTION_KEY = "a-different-legacy-passphrase"
+    rows = {row.pk: row for row in EventSubscription.objects.all()}
+    first, second = rows[subscriptions[0].pk], rows[subscriptions[1].pk]
+    assert decrypt_secret(first.secret_encrypted) == "whsec_legacy_current"
+    assert decrypt_secret(first.previous_secret_encrypted) == "whsec_legacy_previous"
+    assert decrypt_secret(first.credentials["secretEncrypted"]) == "cred"
+    assert decrypt_secret(second.secret_encrypted) == "whsec_old_key"
+    assert decrypt_secret(rows[subscriptions[2].pk].secret_encrypted).startswith(SECRET_PREFIX)
+    assert AuditLogEntry.objects.filter(action="encryption_key.rotate").count() == 1
+
+    again = StringIO()
+    call_command("rotate_encryption_key", stdout=again)
+    assert "0 secrets re-encrypted" in again.getvalue()  # idempotent
+
+
+def test_rotate_encryption_key_reports_secrets_no_key_opens_and_moves_the_rest(acme, settings):
+    lost, kept = (create_subscription(acme.account, url=f"https://example.com/{i}") for i in range(2))
+    EventSubscription.objects.filter(pk=lost.pk).update(
+        secret_encrypted=Fernet(Fernet.generate_key()).encrypt(b"whsec_unknown").decode()
+    )
+    settings.EVENTHUB_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *settings.EVENTHUB_ENCRYPTION_KEYS]
+    with pytest.raises(CommandError, match=lost.token):
+        call_command("rotate_encryption_key", stdout=StringIO())
+    settings.EVENTHUB_ENCRYPTION_KEYS = settings.EVENTHUB_ENCRYPTION_KEYS[:1]
+    kept.refresh_from_db()
+    assert decrypt_secret(kept.secret_encrypted).startswith(SECRET_PREFIX)
+
+
+@pytest.mark.parametrize(
+    "present",
+    [{}, {"EVENTHUB_API_KEY_PEPPER": "pepper"}, {"EVENTHUB_ENCRYPTION_KEYS": "Zm9v"}],
+    ids=["neither", "pepper only", "keys only"],
+)
+def test_production_refuses_to_start_without_its_own_encryption_keys_and_pepper(present):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTHUB_")}
+    env.update(EVENTHUB_ENV="production", EVENTHUB_SECRET_KEY="s" * 50, DJANGO_SETTINGS_MODULE="eventhub.settings", **present)
+    run = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert "EVENTHUB_ENCRYPTION_KEYS" in run.stderr and "EVENTHUB_API_KEY_PEPPER" in run.stderr
+
+
+def test_production_starts_with_its_own_keys_and_rejects_a_malformed_key():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTHUB_")}
+    env.update(EVENTHUB_ENV="production", EVENTHUB_SECRET_KEY="s" * 50, DJANGO_SETTINGS_MODULE="eventhub.settings")
+    env.update(EVENTHUB_API_KEY_PEPPER="p" * 40, EVENTHUB_ENCRYPTION_KEYS=Fernet.generate_key().decode())
+    code = "import django; django.setup(); from django.conf import settings; print(settings.EVENTHUB_API_KEY_PEPPER)"
+    ok = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.strip() == "p" * 40
+    env["EVENTHUB_ENCRYPTION_KEYS"] = "not-a-fernet-key"
+    bad = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and "must be a Fernet key" in bad.stderr
