@@ -64,6 +64,7 @@ class EventTypeAdmin(admin.ModelAdmin):
     form = EventTypeForm
     list_display = ("name", "account", "category", "schema_mode", "has_schema", "source_pack", "state", "updated")
     list_filter = ("category", "archived", "schema_mode", "source_pack", ("account", admin.EmptyFieldListFilter))
+    list_select_related = ("account",)
     search_fields = ("name", "description")
     actions = ("archive", "unarchive")
     readonly_fields = ("schema_pretty", "example_pretty", "source_pack", "account", "created", "updated")

@@ -40,7 +40,7 @@ class EventBatchSerializer(serializers.Serializer):
 
 class EventTypeSerializer(serializers.ModelSerializer):
     # The owning account of a type derived from its rule or scheduled configuration; null for the global catalog.
-    account_token = serializers.SlugRelatedField(source="account", slug_field="token", read_only=True)
+    account_token = serializers.SlugRelatedField(source="account", slug_field="token", read_only=True, allow_null=True)
 
     class Meta:
         model = EventType
