@@ -101,13 +101,21 @@ def _entities_for(occurrences: list[ScheduledOccurrence]) -> dict[tuple[int, str
     return found
 
 
-def _event_types(live: list[tuple[ScheduledOccurrence, Entity]], accounts: dict[int, Account]) -> dict[str, EventType]:
+def _event_types(
+    live: list[tuple[ScheduledOccurrence, Entity]], accounts: dict[int, Account]
+) -> dict[str, EventType]:
     """Each configuration's own type, by key (the same name in two accounts is two types)."""
-    configs = {EventType.key_for(o.configuration.name, accounts[o.account_id]): o.configuration for o, _ in live}
+    configs = {
+        EventType.key_for(o.configuration.name, accounts[o.account_id]): o.configuration for o, _ in live
+    }
     types = {t.key: t for t in EventType.objects.filter(key__in=configs)}
-    for key in configs.keys() - types.keys():  # removed from the catalog by hand: the configuration still names it
+    for key in (
+        configs.keys() - types.keys()
+    ):  # removed from the catalog by hand: the configuration still names it
         config = configs[key]
-        types[key] = derive_scheduled_type(accounts[config.account_id], config.name, config.entity, config.field)
+        types[key] = derive_scheduled_type(
+            accounts[config.account_id], config.name, config.entity, config.field
+        )
     return types
 
 

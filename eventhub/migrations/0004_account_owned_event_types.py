@@ -20,13 +20,18 @@ def notification_owners(apps):
     Rule = apps.get_model("eventhub", "NotificationRule")
 
     def owners_of(name: str) -> dict[int, tuple[str, dict]]:
-        code = name[len(PREFIX):]
+        code = name[len(PREFIX) :]
         return {
             rule.account_id: (
                 f"Notification {rule.code!r}: emitted when its rule on {rule.event_name} holds.",
                 {
                     "event_type": name,
-                    "rule": {"id": rule.token, "code": rule.code, "name": rule.name, "event_name": rule.event_name},
+                    "rule": {
+                        "id": rule.token,
+                        "code": rule.code,
+                        "name": rule.name,
+                        "event_name": rule.event_name,
+                    },
                     "source_event": {"token": "evt_example", "event_type": rule.event_name},
                     "new": {},
                     "old": None,
@@ -43,7 +48,6 @@ def assign_notification_types(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("eventhub", "0003_drop_covered_fk_indexes"),
     ]
@@ -58,8 +62,12 @@ class Migration(migrations.Migration):
             model_name="eventtype",
             name="account",
             field=models.ForeignKey(
-                blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE,
-                related_name="event_types", to="eventhub.account",
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="event_types",
+                to="eventhub.account",
             ),
         ),
         migrations.RunPython(keys_from_names, migrations.RunPython.noop),
@@ -72,8 +80,11 @@ class Migration(migrations.Migration):
             model_name="event",
             name="event_type",
             field=models.ForeignKey(
-                db_column="event_type", on_delete=django.db.models.deletion.RESTRICT, related_name="events",
-                to="eventhub.eventtype", to_field="key",
+                db_column="event_type",
+                on_delete=django.db.models.deletion.RESTRICT,
+                related_name="events",
+                to="eventhub.eventtype",
+                to_field="key",
             ),
         ),
         migrations.AlterField(
@@ -90,7 +101,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="eventtype",
-            constraint=models.UniqueConstraint(fields=("account", "name"), name="event_type_name_per_account"),
+            constraint=models.UniqueConstraint(
+                fields=("account", "name"), name="event_type_name_per_account"
+            ),
         ),
         migrations.RunPython(assign_notification_types, migrations.RunPython.noop),
     ]

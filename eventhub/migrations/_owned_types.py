@@ -24,7 +24,9 @@ def split_global_type(
     Account = apps.get_model("eventhub", "Account")
     Event = apps.get_model("eventhub", "Event")
     EventType = apps.get_model("eventhub", "EventType")
-    with_events = set(Event.objects.filter(event_type_id=row.key).values_list("account_id", flat=True).distinct())
+    with_events = set(
+        Event.objects.filter(event_type_id=row.key).values_list("account_id", flat=True).distinct()
+    )
     accounts = set(owners) | with_events
     if not accounts:
         return  # claimed by nobody: it stays a global catalog row
@@ -50,7 +52,9 @@ def split_global_type(
     row.delete()
 
 
-def split_all(apps, prefix: str, owners_of: Callable[[str], dict[int, tuple[str, dict]]], orphan: str) -> None:
+def split_all(
+    apps, prefix: str, owners_of: Callable[[str], dict[int, tuple[str, dict]]], orphan: str
+) -> None:
     EventType = apps.get_model("eventhub", "EventType")
     for row in list(EventType.objects.filter(account__isnull=True, name__startswith=prefix)):
         split_global_type(apps, row, owners_of(row.name), orphan_description=orphan)

@@ -64,7 +64,9 @@ def _checked(account: Account, values: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(code, str) or not CODE.match(code) or len(code) > CODE_MAX:
         errors["code"] = [f"Must be letters, digits and _ (at most {CODE_MAX} characters)."]
     event_name = values.get("event_name")
-    event_type = event_types_named(account, [event_name]).get(event_name) if isinstance(event_name, str) else None
+    event_type = (
+        event_types_named(account, [event_name]).get(event_name) if isinstance(event_name, str) else None
+    )
     if event_type is None or event_type.archived:  # another account's types are unknown here
         errors["event_name"] = [f"Unknown event type {str(event_name)[:EVENT_TYPE_NAME_MAX]!r}."]
     for flag in ("always_fire_event", "active"):
@@ -138,7 +140,7 @@ def update_rule(
                 {
                     **{k: getattr(locked, k) for k in FIELDS},
                     **{k: v for k, v in changes.items() if k in FIELDS},
-                }
+                },
             )
             old_code = locked.code
             code_changed = values["code"] != old_code

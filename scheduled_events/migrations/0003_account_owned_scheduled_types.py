@@ -18,13 +18,15 @@ def assign_scheduled_types(apps, schema_editor):
                 "event_type": name,
                 "entity": {"id": "id-1", config.field.split(".")[0]: "2025-01-31T00:00:00Z"},
                 "configuration": {
-                    "id": "sched_1", "name": name, "entity": config.entity, "field": config.field, "offset": 0,
+                    "id": "sched_1",
+                    "name": name,
+                    "entity": config.entity,
+                    "field": config.field,
+                    "offset": 0,
                 },
                 "fire_at": "2025-01-31T00:00:00Z",
             }
-            description = (
-                f"Scheduled event: fires for each {config.entity} at its {config.field} plus the configured offset."
-            )
+            description = f"Scheduled event: fires for each {config.entity} at its {config.field} plus the configured offset."
             owners[config.account_id] = (description, example)
         return owners
 
@@ -32,7 +34,6 @@ def assign_scheduled_types(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("eventhub", "0004_account_owned_event_types"),
         ("scheduled_events", "0002_scheduler_state"),

@@ -58,16 +58,35 @@ def test_other_account_cannot_list_or_look_up_owned_types_in_either_dialect(acme
         assert bearer(acme).get(f"{a_org}/events/fields", {"eventName": name}).status_code == 200
         assert bearer(globex).get(f"{b_org}/events/fields", {"eventName": name}).status_code == 404, name
     # Nor can B publish to A's type or subscribe to it.
-    assert b.post("/v1/events", {"event_type": "notification.acme_lowbal", "payload": {}}, format="json").status_code == 400
-    response = b.post("/v1/event_subscriptions", {"url": HOOK, "event_types": ["notification.acme_lowbal"]}, format="json")
+    assert (
+        b.post(
+            "/v1/events", {"event_type": "notification.acme_lowbal", "payload": {}}, format="json"
+        ).status_code
+        == 400
+    )
+    response = b.post(
+        "/v1/event_subscriptions", {"url": HOOK, "event_types": ["notification.acme_lowbal"]}, format="json"
+    )
     assert response.status_code == 400
     assert rule.token not in str(b.get("/v1/event_types", {"page_size": 100}).json())
 
 
 def test_same_code_in_two_accounts_gives_two_independent_types(acme, globex, event_types):
-    create_rule(acme.account, name="Acme low", code="lowbal", description="a", event_name=CREATED, always_fire_event=True)
+    create_rule(
+        acme.account,
+        name="Acme low",
+        code="lowbal",
+        description="a",
+        event_name=CREATED,
+        always_fire_event=True,
+    )
     b_rule = create_rule(
-        globex.account, name="Globex low", code="lowbal", description="b", event_name=CREATED, always_fire_event=True
+        globex.account,
+        name="Globex low",
+        code="lowbal",
+        description="b",
+        event_name=CREATED,
+        always_fire_event=True,
     )
     rows = EventType.objects.filter(name="notification.lowbal")
     assert {row.account_id for row in rows} == {acme.account.id, globex.account.id}
@@ -88,7 +107,9 @@ def test_same_code_in_two_accounts_gives_two_independent_types(acme, globex, eve
         assert event.event_type.account_id == keyed.account.id
 
 
-def test_subscription_filter_by_owned_type_name_receives_only_its_accounts_notifications(acme, globex, event_types):
+def test_subscription_filter_by_owned_type_name_receives_only_its_accounts_notifications(
+    acme, globex, event_types
+):
     create_rule(acme.account, name="A", code="lowbal", event_name=CREATED, always_fire_event=True)
     create_rule(globex.account, name="B", code="lowbal", event_name=CREATED, always_fire_event=True)
     a_sub = create_subscription(acme.account, url=HOOK, event_types=["notification.lowbal"])
@@ -103,8 +124,12 @@ def test_subscription_filter_by_owned_type_name_receives_only_its_accounts_notif
 def test_deleting_a_rule_or_configuration_retires_only_its_own_type(acme, globex, event_types):
     a_rule = create_rule(acme.account, name="A", code="lowbal", event_name=CREATED, always_fire_event=True)
     create_rule(globex.account, name="B", code="lowbal", event_name=CREATED, always_fire_event=True)
-    a_config = create_configuration(acme.account, name="scheduled.commitment.end", entity="commitment", field="endDate", offset=0)
-    create_configuration(globex.account, name="scheduled.commitment.end", entity="commitment", field="endDate", offset=0)
+    a_config = create_configuration(
+        acme.account, name="scheduled.commitment.end", entity="commitment", field="endDate", offset=0
+    )
+    create_configuration(
+        globex.account, name="scheduled.commitment.end", entity="commitment", field="endDate", offset=0
+    )
 
     delete_rule(a_rule)
     delete_configuration(a_config)
@@ -112,8 +137,12 @@ def test_deleting_a_rule_or_configuration_retires_only_its_own_type(acme, globex
     for name in ("notification.lowbal", "scheduled.commitment.end"):
         assert EventType.objects.get(name=name, account=acme.account).archived is True
         assert EventType.objects.get(name=name, account=globex.account).archived is False
-        assert name not in {t["name"] for t in acme.client().get("/v1/event_types", {"page_size": 100}).json()["data"]}
-        assert name in {t["name"] for t in globex.client().get("/v1/event_types", {"page_size": 100}).json()["data"]}
+        assert name not in {
+            t["name"] for t in acme.client().get("/v1/event_types", {"page_size": 100}).json()["data"]
+        }
+        assert name in {
+            t["name"] for t in globex.client().get("/v1/event_types", {"page_size": 100}).json()["data"]
+        }
 
 
 def test_staff_list_shows_every_accounts_owned_types_with_the_owner(acme, globex, event_types, staff_client):
@@ -131,8 +160,13 @@ def test_m3ter_sdk_lists_only_the_orgs_own_types(acme, globex, event_types, live
 
     def client(keyed) -> m3ter.M3ter:
         return m3ter.M3ter(
-            api_key="unused", api_secret="unused", token=keyed.key, org_id=keyed.token,
-            base_url=live_server.url, _strict_response_validation=True, max_retries=0,
+            api_key="unused",
+            api_secret="unused",
+            token=keyed.key,
+            org_id=keyed.token,
+            base_url=live_server.url,
+            _strict_response_validation=True,
+            max_retries=0,
         )
 
     assert "notification.acme_lowbal" in client(acme).events.get_types().events
@@ -140,3 +174,44 @@ def test_m3ter_sdk_lists_only_the_orgs_own_types(acme, globex, event_types, live
     assert "notification.acme_lowbal" not in b_types and "scheduled.commitment.acme_end" not in b_types
     with pytest.raises(m3ter.NotFoundError):
         client(globex).events.get_fields(event_name="notification.acme_lowbal")
+
+
+def test_staff_lookup_by_name_needs_the_account_when_two_accounts_own_it(
+    acme, globex, event_types, staff_client
+):
+    create_rule(acme.account, name="A", code="lowbal", event_name=CREATED, always_fire_event=True)
+    assert staff_client.get("/v1/event_types/notification.lowbal").json()["account_token"] == acme.token
+    create_rule(globex.account, name="B", code="lowbal", event_name=CREATED, always_fire_event=True)
+    assert staff_client.get("/v1/event_types/notification.lowbal").status_code == 404
+    named = staff_client.get(
+        "/v1/event_types/notification.lowbal", HTTP_X_EVENTHUB_ACCOUNT=globex.token
+    ).json()
+    assert (named["account_token"], named["example"]["rule"]["name"]) == (globex.token, "B")
+    assert staff_client.get(f"/v1/event_types/{CREATED}").json()["account_token"] is None
+
+
+def test_another_accounts_type_cannot_drive_a_rule(acme, globex, event_types):
+    create_configuration(
+        acme.account, name="scheduled.commitment.end", entity="commitment", field="endDate", offset=0
+    )
+    body = {
+        "name": "n",
+        "code": "x",
+        "description": "",
+        "eventName": "scheduled.commitment.end",
+        "alwaysFireEvent": True,
+    }
+    refused = bearer(globex).post(
+        f"/organizations/{globex.token}/notifications/configurations", body, format="json"
+    )
+    assert refused.status_code == 400 and "eventName" in refused.json()["errors"]
+    accepted = bearer(acme).post(
+        f"/organizations/{acme.token}/notifications/configurations", body, format="json"
+    )
+    assert accepted.status_code == 200
+
+
+def test_staff_cannot_create_a_global_type_in_the_owned_namespaces(event_types, staff_client):
+    for name in ("notification.global_one", "scheduled.commitment.global_one"):
+        response = staff_client.post("/v1/event_types", {"name": name, "category": "other"}, format="json")
+        assert response.status_code == 400 and "name" in response.json()["errors"], name

@@ -11,7 +11,10 @@ from django.utils import timezone
 from eventhub.models import Event, EventType
 
 BEFORE = [("eventhub", "0003_drop_covered_fk_indexes"), ("scheduled_events", "0002_scheduler_state")]
-AFTER = [("eventhub", "0004_account_owned_event_types"), ("scheduled_events", "0003_account_owned_scheduled_types")]
+AFTER = [
+    ("eventhub", "0004_account_owned_event_types"),
+    ("scheduled_events", "0003_account_owned_scheduled_types"),
+]
 
 
 def _migrate(targets):
@@ -30,18 +33,27 @@ def test_existing_derived_types_are_split_per_owning_account_and_events_follow()
         Config = old.get_model("scheduled_events", "ScheduledEventConfiguration")
         a, b = Account.objects.create(name="A"), Account.objects.create(name="B")
         OldType.objects.create(name="card.created")
-        OldType.objects.create(name="notification.lowbal", category="notification", example={"rule": {"name": "A's"}})
+        OldType.objects.create(
+            name="notification.lowbal", category="notification", example={"rule": {"name": "A's"}}
+        )
         OldType.objects.create(name="notification.gone", category="notification")
         OldType.objects.create(name="scheduled.commitment.end", category="scheduled")
         Rule.objects.create(account=a, name="A's", code="lowbal", event_name="card.created", token="nr_a")
         Rule.objects.create(account=b, name="B's", code="lowbal", event_name="card.created", token="nr_b")
-        Config.objects.create(account=b, name="scheduled.commitment.end", entity="commitment", field="endDate", offset=1)
+        Config.objects.create(
+            account=b, name="scheduled.commitment.end", entity="commitment", field="endDate", offset=1
+        )
         now = timezone.now()
         for account, type_name, token in (
-            (a, "card.created", "evt_1"), (a, "notification.lowbal", "evt_2"), (b, "notification.lowbal", "evt_3"),
-            (a, "notification.gone", "evt_4"), (b, "scheduled.commitment.end", "evt_5"),
+            (a, "card.created", "evt_1"),
+            (a, "notification.lowbal", "evt_2"),
+            (b, "notification.lowbal", "evt_3"),
+            (a, "notification.gone", "evt_4"),
+            (b, "scheduled.commitment.end", "evt_5"),
         ):
-            OldEvent.objects.create(token=token, account=account, event_type_id=type_name, created=now, occurred_at=now)
+            OldEvent.objects.create(
+                token=token, account=account, event_type_id=type_name, created=now, occurred_at=now
+            )
     finally:
         _migrate(AFTER)
 
