@@ -215,3 +215,14 @@ def test_staff_cannot_create_a_global_type_in_the_owned_namespaces(event_types, 
     for name in ("notification.global_one", "scheduled.commitment.global_one"):
         response = staff_client.post("/v1/event_types", {"name": name, "category": "other"}, format="json")
         assert response.status_code == 400 and "name" in response.json()["errors"], name
+
+
+def test_deleting_an_account_takes_its_owned_types_and_their_events_along(acme, globex, event_types):
+    create_rule(acme.account, name="A", code="lowbal", event_name=CREATED, always_fire_event=True)
+    create_rule(globex.account, name="B", code="lowbal", event_name=CREATED, always_fire_event=True)
+    publish(acme.account, CREATED, {"id": "c1", "amount": 1})
+    acme.account.delete()
+    assert list(
+        EventType.objects.filter(name="notification.lowbal").values_list("account_id", flat=True)
+    ) == [globex.account.id]
+    assert EventType.objects.filter(key=CREATED).exists()
