@@ -60,7 +60,8 @@ def load(rows: int) -> None:
 
     for name in EVENT_TYPES:
         EventType.objects.get_or_create(
-            name=name, defaults={"category": "other", "example": {"card_token": "c"}}
+            key=EventType.key_for(name, None),
+            defaults={"name": name, "category": "other", "example": {"card_token": "c"}},
         )
     account = Account.objects.create(name="Bench Corp")
     secret = encrypt_secret(new_signing_secret())

@@ -135,7 +135,7 @@ class MessageAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
 
     @admin.display(description="type")
     def event_type(self, message: Message):
-        return format_html("<code>{}</code>", message.event.event_type_id)
+        return format_html("<code>{}</code>", message.event.event_type_name)
 
     @admin.display(description="subscription")
     def subscription_display(self, message: Message):

@@ -43,7 +43,7 @@ class EventTypeForm(forms.ModelForm):
         if changes.get("example") is None:
             changes["example"] = {}
         if self.instance.pk:
-            errors = service_errors(lambda: update_event_type(self.instance.name, changes))
+            errors = service_errors(lambda: update_event_type(self.instance.name, changes, account=self.instance.account))
         else:
             errors = service_errors(lambda: create_event_type(cleaned.get("name"), **changes))
         if errors:
@@ -62,11 +62,12 @@ class ValidatePayloadForm(forms.Form):
 @admin.register(EventType)
 class EventTypeAdmin(admin.ModelAdmin):
     form = EventTypeForm
-    list_display = ("name", "category", "schema_mode", "has_schema", "source_pack", "state", "updated")
-    list_filter = ("category", "archived", "schema_mode", "source_pack")
+    list_display = ("name", "account", "category", "schema_mode", "has_schema", "source_pack", "state", "updated")
+    list_filter = ("category", "archived", "schema_mode", "source_pack", ("account", admin.EmptyFieldListFilter))
+    list_select_related = ("account",)
     search_fields = ("name", "description")
     actions = ("archive", "unarchive")
-    readonly_fields = ("schema_pretty", "example_pretty", "source_pack", "created", "updated")
+    readonly_fields = ("schema_pretty", "example_pretty", "source_pack", "account", "created", "updated")
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 100
 
@@ -75,7 +76,7 @@ class EventTypeAdmin(admin.ModelAdmin):
         if obj is None:
             return ((None, {"fields": main}), ("JSON", {"fields": ("schema", "example")}))
         return (
-            (None, {"fields": main + ("source_pack", "created", "updated")}),
+            (None, {"fields": main + ("account", "source_pack", "created", "updated")}),
             ("Schema and example", {"fields": ("schema_pretty", "example_pretty")}),
             ("Edit JSON", {"fields": ("schema", "example"), "classes": ("collapse",)}),
         )
@@ -84,11 +85,11 @@ class EventTypeAdmin(admin.ModelAdmin):
         return self.readonly_fields + (("name",) if obj else ())
 
     def has_delete_permission(self, request, obj=None) -> bool:
-        return False  # events reference types by name (PROTECT); archive instead
+        return False  # events reference types by key (RESTRICT); archive instead
 
     def save_model(self, request, obj, form, change):
         if change:
-            saved = update_event_type(obj.name, form.service_changes)
+            saved = update_event_type(obj.name, form.service_changes, account=obj.account)
         else:
             saved = create_event_type(form.cleaned_data["name"], **form.service_changes)
         obj.pk, obj.created, obj.updated = saved.pk, saved.created, saved.updated
@@ -113,7 +114,7 @@ class EventTypeAdmin(admin.ModelAdmin):
         changed = 0
         with transaction.atomic():
             for event_type in queryset.filter(archived=not archived):
-                update_event_type(event_type.name, {"archived": archived})
+                update_event_type(event_type.name, {"archived": archived}, account=event_type.account)
                 record_audit("event_type.archived" if archived else "event_type.unarchived", user=request.user, target=event_type)
                 changed += 1
         verb = "Archived" if archived else "Unarchived"

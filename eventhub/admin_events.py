@@ -32,11 +32,14 @@ class EventTypeFilter(admin.SimpleListFilter):
     parameter_name = "event_type"
 
     def lookups(self, request, model_admin):
-        names = EventType.objects.order_by("name").values_list("name", flat=True)[:500]
+        names = EventType.objects.order_by("name").values_list("name", flat=True).distinct()[:500]
         return [(name, name) for name in names]
 
     def queryset(self, request, queryset):
-        return queryset.filter(event_type_id=self.value()) if self.value() else queryset
+        if not self.value():
+            return queryset
+        keys = list(EventType.objects.filter(name=self.value()).values_list("key", flat=True))  # every owner's
+        return queryset.filter(event_type_id__in=keys)
 
 
 class CategoryFilter(admin.SimpleListFilter):
@@ -52,8 +55,8 @@ class CategoryFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in EventCategory.values:
             return queryset
-        names = list(EventType.objects.filter(category=self.value()).values_list("name", flat=True))
-        return queryset.filter(event_type_id__in=names)
+        keys = list(EventType.objects.filter(category=self.value()).values_list("key", flat=True))
+        return queryset.filter(event_type_id__in=keys)
 
 
 class CausedByFilter(InputFilter):
@@ -154,7 +157,7 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
 
     @admin.display(description="type")
     def type_display(self, event: Event):
-        return format_html("<code>{}</code>", event.event_type_id)
+        return format_html("<code>{}</code>", event.event_type_name)
 
     @admin.display(description="account")
     def account_name(self, event: Event):
@@ -174,7 +177,7 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
 
     @admin.display(description="event type")
     def event_type_link(self, event: Event):
-        return admin_link(None, event.event_type_id, pk=EventType.objects.filter(name=event.event_type_id).values_list("pk", flat=True).first(), model=EventType)
+        return admin_link(None, event.event_type_name, pk=EventType.objects.filter(key=event.event_type_id).values_list("pk", flat=True).first(), model=EventType)
 
     @admin.display(description="account")
     def account_link(self, event: Event):

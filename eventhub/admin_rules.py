@@ -20,6 +20,7 @@ from eventhub.admin_base import (
 )
 from eventhub.models import Event, NotificationRule
 from eventhub.rules.expression import InvalidCalculation, compile_calculation
+from eventhub.selectors import type_keys
 from eventhub.services.rules import FIELDS, create_rule, delete_rule, update_rule
 
 
@@ -149,7 +150,7 @@ class NotificationRuleAdmin(admin.ModelAdmin):
                 outcome = evaluate_rule(rule, form.cleaned_data.get("new"), form.cleaned_data.get("old"))
                 outcome["event"] = form.cleaned_data.get("event")
         else:
-            latest = Event.objects.filter(account=rule.account, event_type_id=rule.event_name).order_by("-created", "-id").values_list("token", flat=True).first()
+            latest = Event.objects.filter(account=rule.account, event_type_id__in=type_keys(rule.account, [rule.event_name])).order_by("-created", "-id").values_list("token", flat=True).first()
             form = TestCalculationForm(initial={"event_token": latest or ""}, account=rule.account)
         context = {
             **self.admin_site.each_context(request),

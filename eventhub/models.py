@@ -62,10 +62,24 @@ class SchemaMode(models.TextChoices):
     WARN = "warn"
 
 
-class EventType(models.Model):
-    """A catalog entry. Events reference it by name (the FK column holds the name)."""
+OWNER_SEPARATOR = "@"  # never in a type name (see services.validation.EVENT_TYPE_NAME)
 
-    name = models.CharField(max_length=128, unique=True)
+
+class EventType(models.Model):
+    """A catalog entry: global (`account` NULL: packs and staff-made types) or owned by the account whose
+    notification rule or scheduled configuration derived it, and then invisible to every other account.
+
+    Events reference a type by `key`, not by id: a global type's key is its name, an owned type's is
+    `<name>@<account token>`. So the wire name is the same in every account (`notification.lowbal`), the
+    same name in two accounts is two rows, events of global types (nearly all of them) kept their stored
+    value through the migration, and ingest still writes one string with no extra lookup.
+    """
+
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="event_types", db_index=False
+    )  # leads event_type_name_per_account
+    name = models.CharField(max_length=128)
     category = models.CharField(max_length=20, choices=EventCategory.choices, default=EventCategory.OTHER)
     description = models.TextField(blank=True, default="")
     schema = models.JSONField(null=True, blank=True)
@@ -77,11 +91,19 @@ class EventType(models.Model):
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["name", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["name"], condition=Q(account__isnull=True), name="event_type_global_name"),
+            models.UniqueConstraint(fields=["account", "name"], name="event_type_name_per_account"),
+        ]
         indexes = [models.Index(fields=["category", "name"])]
 
     def __str__(self) -> str:
-        return self.name
+        return self.name if self.account_id is None else f"{self.name} ({self.account})"
+
+    @staticmethod
+    def key_for(name: str, account: Account | None) -> str:
+        return name if account is None else f"{name}{OWNER_SEPARATOR}{account.token}"
 
 
 class Event(models.Model):
@@ -89,7 +111,8 @@ class Event(models.Model):
 
     token = models.CharField(max_length=40, unique=True, default=tokens.event_token, editable=False)
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events", db_index=False)  # leads event_account_created
-    event_type = models.ForeignKey(EventType, to_field="name", db_column="event_type", on_delete=models.PROTECT, related_name="events")
+    # Holds EventType.key: the wire name for global types (see EventType); read the name via event_type_name.
+    event_type = models.ForeignKey(EventType, to_field="key", db_column="event_type", on_delete=models.RESTRICT, related_name="events")
     payload = models.JSONField(default=dict)
     created = models.DateTimeField(db_index=False)
     occurred_at = models.DateTimeField()
@@ -121,6 +144,11 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return self.token
+
+    @property
+    def event_type_name(self) -> str:
+        """The type's wire name, without a join: the key minus an owner suffix."""
+        return self.event_type_id.partition(OWNER_SEPARATOR)[0]
 
 
 class Entity(models.Model):

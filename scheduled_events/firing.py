@@ -16,11 +16,11 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from eventhub.models import Account, Entity, EventCategory, EventType
-from eventhub.services.catalog import ensure_event_type
+from eventhub.models import Account, Entity, EventType
 from eventhub.services.ingest import EventSpec, record_events
 from scheduled_events.models import ScheduledOccurrence
 from scheduled_events.planning import still_due
+from scheduled_events.types import derive_scheduled_type
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -101,10 +101,21 @@ def _entities_for(occurrences: list[ScheduledOccurrence]) -> dict[tuple[int, str
     return found
 
 
-def _event_types(names: set[str]) -> dict[str, EventType]:
-    types = {t.name: t for t in EventType.objects.filter(name__in=names)}
-    for name in names - types.keys():  # removed from the catalog by hand: the configuration still names it
-        types[name] = ensure_event_type(name, category=EventCategory.SCHEDULED)
+def _event_types(
+    live: list[tuple[ScheduledOccurrence, Entity]], accounts: dict[int, Account]
+) -> dict[str, EventType]:
+    """Each configuration's own type, by key (the same name in two accounts is two types)."""
+    configs = {
+        EventType.key_for(o.configuration.name, accounts[o.account_id]): o.configuration for o, _ in live
+    }
+    types = {t.key: t for t in EventType.objects.filter(key__in=configs)}
+    for key in (
+        configs.keys() - types.keys()
+    ):  # removed from the catalog by hand: the configuration still names it
+        config = configs[key]
+        types[key] = derive_scheduled_type(
+            accounts[config.account_id], config.name, config.entity, config.field
+        )
     return types
 
 
@@ -112,8 +123,8 @@ def _record(live: list[tuple[ScheduledOccurrence, Entity]], failed: set[int]) ->
     """Record the events per account (one fan-out each); an account whose recording fails is retried next run."""
     if not live:
         return 0
-    types = _event_types({o.configuration.name for o, _ in live})
     accounts = Account.objects.in_bulk({o.account_id for o, _ in live})
+    types = _event_types(live, accounts)
     by_account: dict[int, list[tuple[ScheduledOccurrence, Entity]]] = defaultdict(list)
     for occurrence, entity in live:
         by_account[occurrence.account_id].append((occurrence, entity))
@@ -121,7 +132,7 @@ def _record(live: list[tuple[ScheduledOccurrence, Entity]], failed: set[int]) ->
     for account_id, items in by_account.items():
         specs = [
             EventSpec(
-                event_type=types[o.configuration.name],
+                event_type=types[EventType.key_for(o.configuration.name, accounts[account_id])],
                 payload=scheduled_payload(o, e),
                 idempotency_key=idempotency_key(o),
                 occurred_at=o.fire_at,

@@ -12,12 +12,14 @@ from django.db import IntegrityError, transaction
 
 from eventhub.errors import Conflict, InvalidInput
 from eventhub.models import Account, EventCategory
-from eventhub.services.catalog import ensure_event_type
+from eventhub.selectors import event_types_named
+from eventhub.services.catalog import retire_owned_type
 from eventhub.services.rules import check_version
 from eventhub.services.validation import ENTITY_EVENT, EVENT_TYPE_NAME_MAX
 from scheduled_events.firing import fire_due
 from scheduled_events.models import ScheduledEventConfiguration
 from scheduled_events.planning import PlanReport, plan_occurrences
+from scheduled_events.types import derive_scheduled_type
 
 NAME = re.compile(r"^scheduled\.(?P<entity>[A-Za-z][A-Za-z0-9_]*)\.(?P<name>[A-Za-z][A-Za-z0-9_]*)$")
 ENTITY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -64,25 +66,17 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _ensure_type(name: str, entity: str, field: str) -> None:
-    """The configuration's event type joins the catalog, so subscriptions and rules can name it."""
-    example = {
-        "event_type": name,
-        "entity": {"id": "id-1", field.split(".")[0]: "2025-01-31T00:00:00Z"},
-        "configuration": {"id": "sched_1", "name": name, "entity": entity, "field": field, "offset": 0},
-        "fire_at": "2025-01-31T00:00:00Z",
-    }
-    event_type = ensure_event_type(
-        name,
-        category=EventCategory.SCHEDULED,
-        description=f"Scheduled event: fires for each {entity} at its {field} plus the configured offset.",
-        example=example,
-    )
-    if event_type.category != EventCategory.SCHEDULED:
+def _ensure_type(account: Account, name: str, entity: str, field: str) -> None:
+    """The configuration's event type joins the account's catalog, so its subscriptions and rules can name it.
+    A global type of that name (made before names under scheduled. were reserved) must not be shadowed
+    by a type of another category."""
+    existing = event_types_named(account, [name]).get(name)
+    if existing is not None and existing.category != EventCategory.SCHEDULED:
         raise InvalidInput(
-            f"name: {name!r} is already an event type of category {event_type.category!r}.",
+            f"name: {name!r} is already an event type of category {existing.category!r}.",
             {"name": ["Already used by a non-scheduled event type."]},
         )
+    derive_scheduled_type(account, name, entity, field)
 
 
 def create_configuration(
@@ -108,7 +102,7 @@ def create_configuration(
     )
     try:
         with transaction.atomic():
-            _ensure_type(name, entity, field)
+            _ensure_type(account, name, entity, field)
             return ScheduledEventConfiguration.objects.create(account=account, **values)
     except IntegrityError:
         raise Conflict(
@@ -135,8 +129,10 @@ def update_configuration(
         with transaction.atomic():
             locked = ScheduledEventConfiguration.objects.select_for_update().get(pk=configuration.pk)
             check_version(locked.version, version)
-            if name != locked.name:
-                _ensure_type(name, entity, field)
+            old_name = locked.name
+            _ensure_type(locked.account, name, entity, field)  # also follows an entity or field change
+            if name != old_name:
+                retire_owned_type(locked.account, old_name)
             for key, value in values.items():
                 setattr(locked, key, value)
             locked.version += 1
@@ -149,8 +145,11 @@ def update_configuration(
 
 
 def delete_configuration(configuration: ScheduledEventConfiguration) -> ScheduledEventConfiguration:
-    """Deletes its planned occurrences too; events already fired stay."""
-    configuration.delete()
+    """Deletes its planned occurrences too; events already fired stay, and its own type is retired
+    (archived). Another account's configuration of the same name keeps its type."""
+    with transaction.atomic():
+        configuration.delete()
+        retire_owned_type(configuration.account, configuration.name)
     return configuration
 
 

@@ -45,7 +45,7 @@ def _unrouted_type() -> str:
         category="other",
         description="Placeholder route of a webhook destination that receives nothing yet.",
     )
-    EventType.objects.filter(name=UNROUTED, archived=False).update(archived=True)
+    EventType.objects.filter(key=EventType.key_for(UNROUTED, None), archived=False).update(archived=True)
     return UNROUTED
 
 

@@ -9,7 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventhub.errors import InvalidInput
-from eventhub.models import Account, EventType
+from eventhub.models import Account
+from eventhub.selectors import event_types_named
 from eventhub.services.audit import Actor, record_action
 from subscriptions.models import Dialect, DisabledReason, EventSubscription
 from subscriptions.secrets import decrypt_secret, encrypt_secret, new_signing_secret
@@ -19,7 +20,9 @@ MAX_EVENT_TYPES = 500
 MAX_DESCRIPTION = 2000
 
 
-def _check_event_types(event_types: Any) -> list[str]:
+def _check_event_types(account: Account, event_types: Any) -> list[str]:
+    """Names of global types or the account's own; another account's notification./scheduled. types
+    are unknown here, exactly as if they did not exist."""
     if event_types is None:
         return []
     if not isinstance(event_types, list) or not all(isinstance(t, str) for t in event_types):
@@ -27,7 +30,7 @@ def _check_event_types(event_types: Any) -> list[str]:
     if len(event_types) > MAX_EVENT_TYPES:
         raise InvalidInput("Too many event_types.", {"event_types": [f"At most {MAX_EVENT_TYPES}."]})
     names = list(dict.fromkeys(event_types))
-    known = set(EventType.objects.filter(name__in=names).values_list("name", flat=True))
+    known = set(event_types_named(account, names))
     unknown = [n for n in names if n not in known]
     if unknown:
         raise InvalidInput(
@@ -61,7 +64,7 @@ def create_subscription(
         account=account,
         url=check_endpoint_url(url),
         description=_check_description(description),
-        event_types=_check_event_types(event_types),
+        event_types=_check_event_types(account, event_types),
         secret_encrypted=encrypt_secret(new_signing_secret()),
         dialect=dialect,
         **destination_fields,
@@ -81,7 +84,7 @@ def update_subscription(subscription: EventSubscription, changes: dict[str, Any]
     if "description" in changes:
         subscription.description = _check_description(changes["description"])
     if "event_types" in changes:
-        subscription.event_types = _check_event_types(changes["event_types"])
+        subscription.event_types = _check_event_types(subscription.account, changes["event_types"])
     for key in ("name", "code", "credentials"):
         if key in changes:
             setattr(subscription, key, changes[key])

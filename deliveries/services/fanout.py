@@ -28,7 +28,7 @@ def create_messages(events: list[Event], *, depth: int = 0) -> None:
         (event, subscription.id)
         for event in events
         for subscription in subscriptions[event.account_id]
-        if subscription.matches(event.event_type_id)
+        if subscription.matches(event.event_type_name)  # same account: the name is its global or own type
     ]
     if pairs:
         insert_pending_messages(pairs)

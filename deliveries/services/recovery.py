@@ -16,7 +16,8 @@ from kombu.exceptions import OperationalError
 from deliveries.models import Message, MessageStatus, RecoveryJob, RecoveryKind, RecoveryStatus
 from deliveries.services.dispatch import FIRST, kick, kick_on_commit
 from eventhub.errors import InvalidInput, NotFound
-from eventhub.models import Event, EventType
+from eventhub.models import Event
+from eventhub.selectors import event_types_named, type_keys
 from eventhub.services.audit import Actor, record_action
 from subscriptions.models import EventSubscription
 
@@ -38,10 +39,10 @@ def resend(event: Event, subscription: EventSubscription, *, actor: Actor = None
     if event.account_id != subscription.account_id:
         raise NotFound(f"No event {event.token!r} for this subscription's account.")
     _usable(subscription)
-    if not event.is_example and not subscription.matches(event.event_type_id):
+    if not event.is_example and not subscription.matches(event.event_type_name):
         raise InvalidInput(
-            f"The subscription does not receive {event.event_type_id} events.",
-            {"event_subscription_token": [f"{subscription.token} filters out {event.event_type_id}."]},
+            f"The subscription does not receive {event.event_type_name} events.",
+            {"event_subscription_token": [f"{subscription.token} filters out {event.event_type_name}."]},
         )
     now = timezone.now()
     with transaction.atomic():
@@ -73,8 +74,8 @@ def send_example(subscription: EventSubscription, event_type_name: str | None = 
     name = event_type_name or (subscription.event_types[0] if subscription.event_types else None)
     if not name:
         raise InvalidInput("event_type is required for a subscription that receives all types.", {"event_type": ["This field is required."]})
-    event_type = EventType.objects.filter(name=name, archived=False).first() if isinstance(name, str) else None
-    if event_type is None:
+    event_type = event_types_named(subscription.account, [name]).get(name) if isinstance(name, str) else None
+    if event_type is None or event_type.archived:
         raise InvalidInput(f"Unknown event type {str(name)[:128]!r}.", {"event_type": [f"Unknown event type {str(name)[:128]!r}."]})
     with transaction.atomic():
         spec = EventSpec(event_type, {**(event_type.example or {}), "event_type": event_type.name}, is_example=True)
@@ -196,7 +197,7 @@ def replay_missing_messages(subscription: EventSubscription, begin: datetime, en
     (event, subscription) constraint makes a concurrent or repeated run harmless."""
     events = Event.objects.filter(account_id=subscription.account_id, is_example=False, created__gte=begin, created__lt=end)
     if subscription.event_types:
-        events = events.filter(event_type_id__in=subscription.event_types)
+        events = events.filter(event_type_id__in=type_keys(subscription.account, subscription.event_types))
     events = events.exclude(Exists(Message.objects.filter(subscription=subscription, event=OuterRef("pk"))))
     rows = list(events.order_by("created", "id").values_list("id", "created")[: settings.EVENTHUB_RECOVERY_MAX_MESSAGES])
     created = Message.objects.bulk_create(

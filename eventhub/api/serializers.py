@@ -8,7 +8,7 @@ from eventhub.services.validation import IDEMPOTENCY_KEY_MAX
 
 
 class EventSerializer(serializers.ModelSerializer):
-    event_type = serializers.CharField(source="event_type_id")
+    event_type = serializers.CharField(source="event_type_name")
     caused_by = serializers.SlugRelatedField(slug_field="token", read_only=True)
     payload = serializers.JSONField()
 
@@ -39,10 +39,13 @@ class EventBatchSerializer(serializers.Serializer):
 
 
 class EventTypeSerializer(serializers.ModelSerializer):
+    # The owning account of a type derived from its rule or scheduled configuration; null for the global catalog.
+    account_token = serializers.SlugRelatedField(source="account", slug_field="token", read_only=True, allow_null=True)
+
     class Meta:
         model = EventType
-        fields = ["name", "category", "description", "schema", "schema_mode", "example", "source_pack", "archived", "created", "updated"]
-        read_only_fields = ["source_pack", "created", "updated"]
+        fields = ["name", "category", "description", "schema", "schema_mode", "example", "source_pack", "archived", "account_token", "created", "updated"]
+        read_only_fields = ["source_pack", "account_token", "created", "updated"]
 
 
 class AccountSerializer(serializers.ModelSerializer):

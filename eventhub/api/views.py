@@ -19,8 +19,8 @@ from eventhub.api.serializers import (
     EventWithoutContentSerializer,
     cursor_body,
 )
-from eventhub.errors import InvalidInput
-from eventhub.models import Account, Event, EventType
+from eventhub.errors import InvalidInput, NotFound
+from eventhub.models import Account, Event
 from eventhub.pagination import Page, parse_page_size, token_page
 from eventhub.services import catalog
 from eventhub.services.accounts import create_account_with_key
@@ -137,14 +137,15 @@ class EventDetailView(APIView):
 
 
 def _name_page(queryset, request) -> Page:
-    """The catalog pages by name (ascending), with the same cursor parameters."""
+    """The catalog pages by name (ascending), with the same cursor parameters. An account sees each name
+    once; a staff list may hold one name in several accounts, ordered by key after the name."""
     args = cursor_args(request)
     if args["ending_before"]:
-        rows = list(queryset.filter(name__lt=args["ending_before"]).order_by("-name")[: args["page_size"] + 1])
+        rows = list(queryset.filter(name__lt=args["ending_before"]).order_by("-name", "-key")[: args["page_size"] + 1])
         return Page(list(reversed(rows[: args["page_size"]])), len(rows) > args["page_size"])
     if args["starting_after"]:
         queryset = queryset.filter(name__gt=args["starting_after"])
-    rows = list(queryset.order_by("name")[: args["page_size"] + 1])
+    rows = list(queryset.order_by("name", "key")[: args["page_size"] + 1])
     return Page(rows[: args["page_size"]], len(rows) > args["page_size"])
 
 
@@ -157,7 +158,8 @@ class EventTypeListView(APIView):
         responses=inline_serializer("EventTypePage", {"data": EventTypeSerializer(many=True), "has_more": serializers.BooleanField()}),
     )
     def get(self, request):
-        queryset = EventType.objects.all()
+        """Global types plus the caller's own; a staff key that names no account lists every owner's."""
+        queryset = selectors.visible_event_types(caller_account(request)).select_related("account")
         if category := request.query_params.get("category"):
             queryset = queryset.filter(category=category)
         if not truthy(request.query_params.get("include_archived"), "include_archived"):
@@ -176,11 +178,15 @@ class EventTypeDetailView(APIView):
 
     @extend_schema(operation_id="event_types_retrieve", responses=EventTypeSerializer)
     def get(self, request, name: str):
-        return Response(EventTypeSerializer(get_object_or_404(EventType, name=name)).data)
+        event_type = selectors.event_type_for(caller_account(request), name)
+        if event_type is None:
+            raise NotFound(f"No event type named {name[:128]!r}.")
+        return Response(EventTypeSerializer(event_type).data)
 
     @extend_schema(operation_id="event_types_update", request=EventTypeSerializer, responses=EventTypeSerializer)
     def patch(self, request, name: str):
-        return Response(EventTypeSerializer(catalog.update_event_type(name, dict(request.data))).data)
+        changed = catalog.update_event_type(name, dict(request.data), account=caller_account(request))
+        return Response(EventTypeSerializer(changed).data)
 
 
 class AccountListView(APIView):

@@ -6,14 +6,14 @@ from django.db.models import Q, QuerySet
 
 from eventhub.errors import InvalidInput
 from eventhub.models import Account, Event
-from eventhub.selectors import events_for
+from eventhub.selectors import events_for, filter_by_type_names
 from eventhub.services.rules import notification_type_name
 
 # The billing platform's `eventType` groups, as hub categories or type names.
 EVENT_TYPE_GROUPS = {
     "Notification": Q(event_type__category="notification"),
     "IntegrationEvent": Q(event_type__name__startswith="error.integration."),
-    "IngestValidationFailure": Q(event_type_id="ingest.validation_failure"),
+    "IngestValidationFailure": Q(event_type_id="ingest.validation_failure"),  # a global type: key == name
     "DataExportJobFailure": Q(event_type__name__startswith="error.data_export_job."),
     "Scheduled": Q(event_type__category="scheduled"),
     "Configuration": Q(event_type__category="configuration"),
@@ -37,7 +37,7 @@ def billing_events(
     `resourceId` the entity an event is about; `notificationId` the rule that emitted it."""
     queryset = events_for(account).select_related("caused_by")
     if event_name:
-        queryset = queryset.filter(event_type_id=event_name)
+        queryset = filter_by_type_names(queryset, account, [event_name])
     if ids:
         queryset = queryset.filter(token__in=ids)
     if account_id:
@@ -47,7 +47,7 @@ def billing_events(
     if resource_id:
         queryset = queryset.filter(entity_id=resource_id)
     if notification_code:
-        queryset = queryset.filter(event_type_id=notification_type_name(notification_code))
+        queryset = filter_by_type_names(queryset, account, [notification_type_name(notification_code)])
     if notification_id:
         queryset = queryset.filter(
             event_type__name__startswith="notification.", payload__rule__id=notification_id

@@ -32,7 +32,7 @@ def m3ter_event(event) -> dict:
         return {"eventData": {"new": _state(payload), "old": event.previous_state}}
     rule, source = payload.get("rule"), payload.get("source_event")
     if (
-        event.event_type_id.startswith(NOTIFICATION_PREFIX)
+        event.event_type_name.startswith(NOTIFICATION_PREFIX)
         and isinstance(rule, dict)
         and isinstance(source, dict)
     ):
@@ -51,7 +51,7 @@ def m3ter_event(event) -> dict:
 
 class EventResponseSerializer(serializers.Serializer):
     id = serializers.CharField(source="token")
-    eventName = serializers.CharField(source="event_type_id")
+    eventName = serializers.CharField(source="event_type_name")
     eventTime = serializers.DateTimeField(source="occurred_at")
     dtActioned = serializers.SerializerMethodField()
     dtCreated = serializers.DateTimeField(source="created")

@@ -6,7 +6,6 @@ update and a delete with the object (200), and pages with `{data, nextToken}`.
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -22,9 +21,9 @@ from eventhub.billing.serializers import (
     WebhookSerializer,
 )
 from eventhub.errors import HubError, InvalidInput, NotFound
-from eventhub.models import Account, EventType
+from eventhub.models import Account
 from eventhub.pagination import next_token_page, parse_page_size
-from eventhub.selectors import split_csv
+from eventhub.selectors import event_type_for, split_csv, visible_event_types
 from subscriptions import integrations
 
 PAGE_PARAMS = [
@@ -312,7 +311,9 @@ class EventFieldsView(BillingView):
         name = request.query_params.get("eventName")
         if not name:
             raise InvalidInput("eventName is required.", {"eventName": ["Name the event type."]})
-        event_type = get_object_or_404(EventType, name=name)
+        event_type = event_type_for(self.account, name)  # global or this org's own; never another org's
+        if event_type is None:
+            raise NotFound(f"No event type named {name[:128]!r} in this organization.")
         return Response({"events": event_fields(self.account, event_type)})
 
 
@@ -325,5 +326,5 @@ class EventTypesView(BillingView):
         ),
     )
     def get(self, request, org_id: str):
-        names = EventType.objects.filter(archived=False).order_by("name").values_list("name", flat=True)
-        return Response({"events": list(names)})
+        names = visible_event_types(self.account).filter(archived=False).values_list("name", flat=True)
+        return Response({"events": sorted(set(names))})

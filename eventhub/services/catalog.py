@@ -1,4 +1,9 @@
-"""The event-type catalog: load packs idempotently, create and change types with their schemas checked."""
+"""The event-type catalog: load packs idempotently, create and change types with their schemas checked.
+
+Packs and staff make global types. Types the hub derives from an account's notification rules and
+scheduled configurations (`notification.`, `scheduled.`) are owned by that account (see EventType):
+`derive_owned_type` creates or refreshes them, `retire_owned_type` archives one when its source goes.
+"""
 from __future__ import annotations
 
 import json
@@ -13,10 +18,13 @@ from jsonschema.exceptions import SchemaError
 
 from eventhub.catalog.packs import available_packs, read_pack
 from eventhub.errors import Conflict, InvalidInput, NotFound
-from eventhub.models import EventCategory, EventType, SchemaMode
+from eventhub.models import Account, EventCategory, EventType, SchemaMode
+from eventhub.selectors import event_type_for
 from eventhub.services.validation import EVENT_TYPE_NAME, EVENT_TYPE_NAME_MAX
 
 EDITABLE_FIELDS = ("category", "description", "schema", "schema_mode", "example", "archived")
+# Names in these namespaces exist only as account-owned types derived by rules and configurations.
+OWNED_PREFIXES = ("notification.", "scheduled.")
 
 
 @dataclass
@@ -34,7 +42,10 @@ def load_packs(names: list[str] | None = None, progress: Callable[[str], None] |
         pack = read_pack(name)
         report = LoadReport(pack=name)
         with transaction.atomic():
-            current = {t.name: t for t in EventType.objects.filter(name__in=[s.name for s in pack.event_types])}
+            current = {
+                t.name: t
+                for t in EventType.objects.filter(account=None, name__in=[s.name for s in pack.event_types])
+            }
             for spec in pack.event_types:
                 values = {
                     "category": spec.category,
@@ -46,7 +57,7 @@ def load_packs(names: list[str] | None = None, progress: Callable[[str], None] |
                 }
                 existing = current.get(spec.name)
                 if existing is None:
-                    EventType.objects.create(name=spec.name, **values)
+                    EventType.objects.create(key=EventType.key_for(spec.name, None), name=spec.name, **values)
                     report.created += 1
                 elif any(getattr(existing, k) != v for k, v in values.items()):
                     for k, v in values.items():
@@ -92,10 +103,16 @@ def _check_fields(data: dict[str, Any], *, partial: bool) -> dict[str, list[str]
 
 
 def create_event_type(name: Any, **fields: Any) -> EventType:
+    """A global catalog type (staff, admin, tests)."""
     if not isinstance(name, str) or not EVENT_TYPE_NAME.match(name) or len(name) > EVENT_TYPE_NAME_MAX:
         raise InvalidInput(
             "name is not a valid event type name.",
             {"name": [f"Use dot-separated words of letters, digits and _ (at most {EVENT_TYPE_NAME_MAX} characters)."]},
+        )
+    if name.startswith(OWNED_PREFIXES):
+        raise InvalidInput(
+            f"name: {name.split('.')[0]}.* types are created by accounts' notification rules and scheduled configurations.",
+            {"name": [f"{', '.join(p + '*' for p in OWNED_PREFIXES)} names are reserved for account-owned types."]},
         )
     fields = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
     errors = _check_fields(fields, partial=False)
@@ -103,21 +120,56 @@ def create_event_type(name: Any, **fields: Any) -> EventType:
         raise InvalidInput(f"{next(iter(errors))}: {next(iter(errors.values()))[0]}", errors)
     try:
         with transaction.atomic():
-            return EventType.objects.create(name=name, **fields)
+            return EventType.objects.create(key=EventType.key_for(name, None), name=name, **fields)
     except IntegrityError:
         raise Conflict(f"Event type {name!r} already exists.", {"name": ["Already exists."]}) from None
 
 
 def ensure_event_type(name: str, *, category: str, description: str = "", example: dict | None = None) -> EventType:
-    """For types the hub derives itself (notification.<code>, scheduled.*): create once, never fail on a race."""
+    """For global types the hub emits itself (`event_subscription.disabled`, ...): create once, never fail on a race."""
     event_type, _ = EventType.objects.get_or_create(
-        name=name, defaults={"category": category, "description": description, "example": example or {}}
+        key=EventType.key_for(name, None),
+        defaults={"name": name, "category": category, "description": description, "example": example or {}},
     )
     return event_type
 
 
-def update_event_type(name: str, changes: dict[str, Any]) -> EventType:
-    event_type = EventType.objects.filter(name=name).first()
+def derive_owned_type(
+    account: Account, name: str, *, category: str, description: str, example: dict
+) -> EventType:
+    """The account's own type for one of its rules or configurations: created, or brought in line with the
+    rule/configuration (description, example) and un-retired. Another account's type of the same name is
+    a different row and never touched."""
+    event_type, created = EventType.objects.get_or_create(
+        key=EventType.key_for(name, account),
+        defaults={
+            "account": account,
+            "name": name,
+            "category": category,
+            "description": description,
+            "example": example,
+        },
+    )
+    if not created and (
+        event_type.archived or event_type.description != description or event_type.example != example
+    ):
+        event_type.archived, event_type.description, event_type.example = False, description, example
+        event_type.save(update_fields=["archived", "description", "example", "updated"])
+    return event_type
+
+
+def owned_type(account: Account, name: str) -> EventType | None:
+    return EventType.objects.filter(key=EventType.key_for(name, account)).first()
+
+
+def retire_owned_type(account: Account, name: str) -> None:
+    """Its rule or configuration is gone: archive the account's own type (past events keep it); others' stay."""
+    EventType.objects.filter(key=EventType.key_for(name, account), archived=False).update(archived=True)
+
+
+def update_event_type(name: str, changes: dict[str, Any], *, account: Account | None = None) -> EventType:
+    """Change the type `name` as `account` sees it (its own, else the global one); no account: the global one."""
+    event_type = event_type_for(account, name)
     if event_type is None:
         raise NotFound(f"No event type named {name!r}.")
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
@@ -129,3 +181,4 @@ def update_event_type(name: str, changes: dict[str, Any]) -> EventType:
         setattr(event_type, key, value)
     event_type.save()
     return event_type
+

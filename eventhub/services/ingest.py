@@ -17,6 +17,7 @@ from django.utils import timezone
 from eventhub.bulk import bulk_insert
 from eventhub.errors import InvalidInput, PayloadTooLarge
 from eventhub.models import Account, Event, EventType
+from eventhub.selectors import event_types_named
 from eventhub.services.entities import prepare_entity_states, save_entity_states
 from eventhub.services.processors import run_processors
 from eventhub.services.validation import validate_submission
@@ -71,7 +72,8 @@ def publish(
 
 
 def publish_batch(account: Account, submissions: list[Submission], *, single: bool = False) -> list[PublishResult]:
-    types = {t.name: t for t in EventType.objects.filter(name__in={s.event_type for s in submissions if isinstance(s.event_type, str)})}
+    # Global types and the account's own: another account's notification./scheduled. names are unknown here.
+    types = event_types_named(account, {s.event_type for s in submissions if isinstance(s.event_type, str)})
     specs, errors, rejected, too_large = [], {}, [], False
     for index, sub in enumerate(submissions):
         event_type = types.get(sub.event_type) if isinstance(sub.event_type, str) else None
@@ -146,7 +148,7 @@ def _record(account: Account, specs: list[EventSpec], depth: int) -> list[Publis
 
 def _emit_validation_failures(account: Account, rejected: list[tuple[Submission, dict]]) -> None:
     """Tell the account (as an event of its own) what was rejected; never let this mask the 400."""
-    failure_type = EventType.objects.filter(name=VALIDATION_FAILURE_TYPE, archived=False).first()
+    failure_type = EventType.objects.filter(key=EventType.key_for(VALIDATION_FAILURE_TYPE, None), archived=False).first()
     if failure_type is None:
         return
     specs = []

@@ -17,7 +17,8 @@ from django.db import IntegrityError, transaction
 from eventhub.errors import Conflict, InvalidInput
 from eventhub.models import Account, Event, EventCategory, EventType, NotificationRule
 from eventhub.rules.expression import Calculation, InvalidCalculation, compile_calculation
-from eventhub.services.catalog import ensure_event_type
+from eventhub.selectors import event_types_named
+from eventhub.services.catalog import derive_owned_type, retire_owned_type
 from eventhub.services.validation import EVENT_TYPE_NAME_MAX
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def compiled(rule_id: int, version: int, text: str) -> Calculation:
     return compile_calculation(text)
 
 
-def _checked(values: dict[str, Any]) -> dict[str, Any]:
+def _checked(account: Account, values: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     for key, limit in (("name", 200), ("description", 2000)):
         value = values.get(key)
@@ -63,10 +64,10 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(code, str) or not CODE.match(code) or len(code) > CODE_MAX:
         errors["code"] = [f"Must be letters, digits and _ (at most {CODE_MAX} characters)."]
     event_name = values.get("event_name")
-    if (
-        not isinstance(event_name, str)
-        or not EventType.objects.filter(name=event_name, archived=False).exists()
-    ):
+    event_type = (
+        event_types_named(account, [event_name]).get(event_name) if isinstance(event_name, str) else None
+    )
+    if event_type is None or event_type.archived:  # another account's types are unknown here
         errors["event_name"] = [f"Unknown event type {str(event_name)[:EVENT_TYPE_NAME_MAX]!r}."]
     for flag in ("always_fire_event", "active"):
         if not isinstance(values.get(flag), bool):
@@ -89,8 +90,10 @@ def _checked(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _ensure_notification_type(rule: NotificationRule) -> None:
-    ensure_event_type(
+def _ensure_notification_type(rule: NotificationRule) -> EventType:
+    """The rule's `notification.<code>` type, owned by the rule's account (its example names the rule)."""
+    return derive_owned_type(
+        rule.account,
         notification_type_name(rule.code),
         category=EventCategory.NOTIFICATION,
         description=f"Notification {rule.code!r}: emitted when its rule on {rule.event_name} holds.",
@@ -110,7 +113,7 @@ def _routes_changed(account: Account) -> None:
 
 def create_rule(account: Account, **fields: Any) -> NotificationRule:
     values = _checked(
-        {"description": "", "calculation": "", "always_fire_event": False, "active": True, **fields}
+        account, {"description": "", "calculation": "", "always_fire_event": False, "active": True, **fields}
     )
     try:
         with transaction.atomic():
@@ -133,18 +136,21 @@ def update_rule(
             locked = NotificationRule.objects.select_for_update().get(pk=rule.pk)
             check_version(locked.version, version)
             values = _checked(
+                locked.account,
                 {
                     **{k: getattr(locked, k) for k in FIELDS},
                     **{k: v for k, v in changes.items() if k in FIELDS},
-                }
+                },
             )
-            code_changed = values["code"] != locked.code
+            old_code = locked.code
+            code_changed = values["code"] != old_code
             for key in FIELDS:
                 setattr(locked, key, values[key])
             locked.version += 1
             locked.save()
             _ensure_notification_type(locked)
             if code_changed:
+                retire_owned_type(locked.account, notification_type_name(old_code))
                 _routes_changed(locked.account)
             return locked
     except IntegrityError:
@@ -154,10 +160,12 @@ def update_rule(
 
 
 def delete_rule(rule: NotificationRule) -> NotificationRule:
-    """Its past notification events stay; destinations stop receiving its type."""
+    """Its past notification events stay; its own type is retired (archived) and destinations stop
+    receiving it. Another account's rule with the same code keeps its type."""
     with transaction.atomic():
         account = rule.account
         rule.delete()
+        retire_owned_type(account, notification_type_name(rule.code))
         _routes_changed(account)
     return rule
 
@@ -166,7 +174,7 @@ def notification_payload(rule: NotificationRule, event: Event) -> dict:
     return {
         "event_type": notification_type_name(rule.code),
         "rule": {"id": rule.token, "code": rule.code, "name": rule.name, "event_name": rule.event_name},
-        "source_event": {"token": event.token, "event_type": event.event_type_id},
+        "source_event": {"token": event.token, "event_type": event.event_type_name},
         "new": event.payload,
         "old": event.previous_state,
     }
@@ -193,7 +201,7 @@ def apply_notification_rules(events: list[Event], *, depth: int = 0) -> None:
     rules = NotificationRule.objects.filter(
         active=True,
         account_id__in={e.account_id for e in events},
-        event_name__in={e.event_type_id for e in events},
+        event_name__in={e.event_type_name for e in events},
     )
     by_key: dict[tuple[int, str], list[NotificationRule]] = defaultdict(list)
     for rule in rules:
@@ -202,7 +210,7 @@ def apply_notification_rules(events: list[Event], *, depth: int = 0) -> None:
         return
     fired: dict[int, list[tuple[NotificationRule, Event]]] = defaultdict(list)
     for event in events:
-        for rule in by_key.get((event.account_id, event.event_type_id), ()):
+        for rule in by_key.get((event.account_id, event.event_type_name), ()):
             if _holds(rule, event):
                 fired[event.account_id].append((rule, event))
     if not fired:
@@ -212,20 +220,20 @@ def apply_notification_rules(events: list[Event], *, depth: int = 0) -> None:
         return
     from eventhub.services.ingest import EventSpec, record_events  # ingest runs the processors: import late
 
-    types = {
-        t.name: t
-        for t in EventType.objects.filter(
-            name__in={notification_type_name(r.code) for v in fired.values() for r, _ in v}
-        )
+    keys = {
+        EventType.key_for(notification_type_name(rule.code), event.account)
+        for items in fired.values()
+        for rule, event in items
     }
+    types = {t.key: t for t in EventType.objects.filter(key__in=keys)}  # each account's own types
     for items in fired.values():
+        account = items[0][1].account
         specs = []
         for rule, event in items:
-            name = notification_type_name(rule.code)
-            if name not in types:
-                _ensure_notification_type(rule)
-                types[name] = EventType.objects.get(name=name)
+            key = EventType.key_for(notification_type_name(rule.code), account)
+            if key not in types:
+                types[key] = _ensure_notification_type(rule)
             specs.append(
-                EventSpec(event_type=types[name], payload=notification_payload(rule, event), caused_by=event)
+                EventSpec(event_type=types[key], payload=notification_payload(rule, event), caused_by=event)
             )
-        record_events(items[0][1].account, specs, depth=depth + 1)
+        record_events(account, specs, depth=depth + 1)

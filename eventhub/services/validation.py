@@ -41,7 +41,7 @@ def entity_parts(event_type: EventType) -> tuple[str, str] | None:
 
 
 def _validator_for(event_type: EventType) -> Draft202012Validator:
-    key = (event_type.name, event_type.updated.isoformat() if event_type.updated else "")
+    key = (event_type.key, event_type.updated.isoformat() if event_type.updated else "")
     validator = _validators.get(key)
     if validator is None:
         if len(_validators) > 2000:

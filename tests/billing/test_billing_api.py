@@ -119,7 +119,7 @@ def test_a_destination_receives_only_routed_notifications(acme, event_types):
     publish(acme.account, UPDATED, {"id": "c1", "amount": 70})
     publish(acme.account, UPDATED, {"id": "c2", "amount": 10})
     delivered = Message.objects.filter(subscription=subscription).select_related("event")
-    assert [m.event.event_type_id for m in delivered] == ["notification.big"]
+    assert [m.event.event_type_name for m in delivered] == ["notification.big"]
 
 
 def test_deleting_a_rule_unroutes_it(acme, event_types):

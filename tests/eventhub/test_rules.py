@@ -41,7 +41,7 @@ def spend(account, amount_spent, commitment_id="c1", action="updated"):
 
 
 def notifications(account, code="spend_90"):
-    return list(Event.objects.filter(account=account, event_type=f"notification.{code}").order_by("id"))
+    return list(Event.objects.filter(account=account, event_type__name=f"notification.{code}").order_by("id"))
 
 
 def test_the_ninety_percent_rule_fires_when_the_threshold_is_crossed_and_not_after(acme, event_types):
@@ -185,7 +185,7 @@ def test_a_rule_on_a_scheduled_event_type_fires_from_the_scheduler(acme):
     commit(acme.account, "big", iso(now() + days(10)), amount=500)
     run_scheduler(now() + days(0.01))
     [notification] = notifications(acme.account, "big_ending")
-    assert notification.caused_by.event_type_id == "scheduled.commitment.ending"
+    assert notification.caused_by.event_type_name == "scheduled.commitment.ending"
     assert notification.caused_by.payload["entity"]["id"] == "big"
 
 
@@ -194,7 +194,7 @@ def test_a_notification_can_drive_another_rule_and_keeps_the_causal_chain(acme, 
     rule(acme.account, code="second", event_name="notification.first", always_fire_event=True, calculation="")
     source = spend(acme.account, 1)
     [second] = notifications(acme.account, "second")
-    assert second.caused_by.event_type_id == "notification.first"
+    assert second.caused_by.event_type_name == "notification.first"
     assert second.caused_by.caused_by_id == source.id
 
 

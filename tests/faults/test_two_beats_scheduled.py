@@ -113,7 +113,7 @@ def test_two_beats_and_two_workers_fire_each_occurrence_once(
     assert len(occurrences) == OCCURRENCES and not any(o.cancelled for o in occurrences)
     fired_events = [o.fired_event_id for o in occurrences]
     assert None not in fired_events and len(set(fired_events)) == OCCURRENCES  # one event per occurrence
-    scheduled = Event.objects.filter(account=acme.account, event_type__in=list(OFFSETS))
+    scheduled = Event.objects.filter(account=acme.account, event_type__name__in=list(OFFSETS))
     assert scheduled.count() == OCCURRENCES
     by_event = dict(scheduled.values_list("id", "idempotency_key"))
     assert all(by_event[o.fired_event_id] == idempotency_key(o) for o in occurrences)

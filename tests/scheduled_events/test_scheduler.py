@@ -29,7 +29,7 @@ def ending_soon(account, offset: int = -10, **kwargs):
 
 
 def fired(account, name: str = NAME) -> list[Event]:
-    return list(Event.objects.filter(account=account, event_type=name).order_by("id"))
+    return list(Event.objects.filter(account=account, event_type__name=name).order_by("id"))
 
 
 def pending(config) -> list[datetime]:
