@@ -152,10 +152,6 @@ def test_each_role_can_run_exactly_its_admin_actions(client, role_users, objects
     model, model_admin = next((m, a) for m, a in admin.site._registry.items() if m._meta.label_lower == label)
     allowed = role in _expected_action_roles(label, action)
     user = role_users[role]
-    request = RequestFactory().get("/")
-    request.user = user
-    assert (action in model_admin.get_actions(request)) is allowed
-
     client.force_login(user)
     pk = objects.get(label, 0)
     before, audits = _row(model, pk), AuditLogEntry.objects.count()
@@ -168,6 +164,9 @@ def test_each_role_can_run_exactly_its_admin_actions(client, role_users, objects
         assert response.status_code in (200, 403)
         assert "New API key for" not in page and "data-raw-key" not in page
         assert _row(model, pk) == before and AuditLogEntry.objects.count() == audits
+    request = RequestFactory().get("/")
+    request.user = user
+    assert (action in model_admin.get_actions(request)) is allowed
 
 
 def test_every_custom_admin_view_has_an_expectation():
