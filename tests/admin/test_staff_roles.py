@@ -247,3 +247,17 @@ def test_setup_staff_roles_gives_each_role_its_permissions_and_is_idempotent(rol
     assert not any(p.startswith("auth.") for role in ROLES for p in perms[role])
     assert all(len(perms[role]) == len(role_permissions(role)) for role in ROLES)
     assert Group.objects.filter(name__in=ROLES).count() == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_no_role_can_add_or_edit_accounts_or_keys(client, role_users, objects, role):
+    client.force_login(role_users[role])
+    for name in ("eventhub_account_add", "eventhub_apikey_add"):
+        assert client.get(reverse(f"admin:{name}")).status_code == 403
+    response = client.post(
+        reverse("admin:eventhub_apikey_add"), {"account": objects["eventhub.account"], "name": "x"}
+    )
+    assert response.status_code == 403 and b"data-raw-key" not in response.content
+    key = reverse("admin:eventhub_apikey_change", args=[objects["eventhub.apikey"]])
+    assert b'name="_save"' not in client.get(key).content
