@@ -46,6 +46,20 @@ class ExampleForm(forms.Form):
         self.fields["event_type"].choices = [(n, n) for n in names]
 
 
+class DeliveryActionPermissions:
+    """The permissions the delivery actions on a subscription list declare. They map to the model
+    permissions of what the action creates, so the support role can recover, replay and send examples
+    without the right to edit a subscription (change_eventsubscription: URL, secret, enable/disable)."""
+
+    def has_recover_permission(self, request) -> bool:
+        """Recover and replay missing each create a RecoveryJob."""
+        return request.user.has_perm("deliveries.add_recoveryjob")
+
+    def has_send_example_permission(self, request) -> bool:
+        """Sending an example creates a message (and its example event)."""
+        return request.user.has_perm("deliveries.add_message")
+
+
 def _default_range() -> dict:
     now = timezone.now().replace(second=0, microsecond=0)
     return {"begin": now - timedelta(days=1), "end": now + timedelta(minutes=1)}
@@ -103,7 +117,7 @@ def _range_job(modeladmin, request, queryset, kind: str, title: str, intro: str)
     return None
 
 
-@admin.action(description="Recover failed messages in a date range…", permissions=["change"])
+@admin.action(description="Recover failed messages in a date range…", permissions=["recover"])
 def recover_failed(modeladmin, request, queryset):
     return _range_job(
         modeladmin, request, queryset, "recover", "Recover failed messages",
@@ -111,7 +125,7 @@ def recover_failed(modeladmin, request, queryset):
     )  # fmt: skip
 
 
-@admin.action(description="Replay missing messages in a date range…", permissions=["change"])
+@admin.action(description="Replay missing messages in a date range…", permissions=["recover"])
 def replay_missing(modeladmin, request, queryset):
     return _range_job(
         modeladmin, request, queryset, "replay_missing", "Replay missing messages",
@@ -119,7 +133,7 @@ def replay_missing(modeladmin, request, queryset):
     )  # fmt: skip
 
 
-@admin.action(description="Send an example message…", permissions=["change"])
+@admin.action(description="Send an example message…", permissions=["send_example"])
 def send_example(modeladmin, request, queryset):
     if _engine_missing(modeladmin, request):
         return None

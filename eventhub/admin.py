@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from eventhub import admin_accounts, admin_audit, admin_catalog, admin_events, admin_rules  # noqa: F401
+from eventhub import (  # noqa: F401
+    admin_accounts,
+    admin_audit,
+    admin_catalog,
+    admin_events,
+    admin_lockout,
+    admin_rules,
+)
 
 admin.site.site_header = "EventHub"
 admin.site.site_title = "EventHub admin"

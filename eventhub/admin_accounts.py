@@ -89,7 +89,11 @@ class AccountAdmin(admin.ModelAdmin):
             changelist_url(Message, account=account.pk),
         )
 
-    @admin.action(description="Issue an API key for the selected accounts")
+    def has_issue_key_permission(self, request) -> bool:
+        """Issuing hands out a raw key for the account: the same right as adding a key on the keys page."""
+        return request.user.has_perm("eventhub.add_apikey")
+
+    @admin.action(description="Issue an API key for the selected accounts", permissions=["issue_key"])
     def issue_key(self, request, queryset):
         with transaction.atomic():
             issued = []
@@ -154,7 +158,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def state(self, key: ApiKey):
         return status_pill("failed", "revoked") if key.revoked_at else status_pill("success", "active")
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description="Revoke the selected keys", permissions=["change"])
     def revoke(self, request, queryset):
         revoked = 0
         with transaction.atomic():

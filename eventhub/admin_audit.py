@@ -29,6 +29,7 @@ class ActionFilter(admin.SimpleListFilter):
         ("notification_rule.", "Notification rules"),
         ("scheduled_event.", "Scheduled events"),
         ("job.", "Background jobs"),
+        ("staff_roles.", "Staff roles"),
     ]
 
     def lookups(self, request, model_admin):

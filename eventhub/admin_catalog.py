@@ -120,11 +120,11 @@ class EventTypeAdmin(admin.ModelAdmin):
         verb = "Archived" if archived else "Unarchived"
         self.message_user(request, f"{verb} {changed} event type(s).", messages.SUCCESS)
 
-    @admin.action(description="Archive the selected event types (ingest rejects them)")
+    @admin.action(description="Archive the selected event types (ingest rejects them)", permissions=["change"])
     def archive(self, request, queryset):
         self._set_archived(request, queryset, True)
 
-    @admin.action(description="Unarchive the selected event types")
+    @admin.action(description="Unarchive the selected event types", permissions=["change"])
     def unarchive(self, request, queryset):
         self._set_archived(request, queryset, False)
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django_celery_beat import admin as beat_admin
+from django_celery_beat.models import PeriodicTask
 
 from eventhub.admin_base import (
     AccountFilter,
@@ -168,3 +170,29 @@ class ScheduledOccurrenceAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     @admin.display(description="fired event")
     def fired_event_link(self, occurrence: ScheduledOccurrence):
         return admin_link(None, "event", pk=occurrence.fired_event_id, model=Event) if occurrence.fired_event_id else "—"
+
+
+# --- celery beat's periodic tasks -------------------------------------------------------------------
+# django-celery-beat's actions declare no permission, so anyone who can see the list could run or stop
+# any periodic task. The same admin, with each action asking for the change permission.
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class PeriodicTaskAdmin(beat_admin.PeriodicTaskAdmin):
+    @admin.action(description="Enable selected tasks", permissions=["change"])
+    def enable_tasks(self, request, queryset):
+        return super().enable_tasks(request, queryset)
+
+    @admin.action(description="Disable selected tasks", permissions=["change"])
+    def disable_tasks(self, request, queryset):
+        return super().disable_tasks(request, queryset)
+
+    @admin.action(description="Toggle activity of selected tasks", permissions=["change"])
+    def toggle_tasks(self, request, queryset):
+        return super().toggle_tasks(request, queryset)
+
+    @admin.action(description="Run selected tasks", permissions=["change"])
+    def run_tasks(self, request, queryset):
+        return super().run_tasks(request, queryset)

@@ -135,7 +135,7 @@ def rotate_subscription_secret(request, subscription: EventSubscription) -> Even
 
 
 @admin.register(EventSubscription)
-class EventSubscriptionAdmin(admin.ModelAdmin):
+class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.ModelAdmin):
     form = EventSubscriptionForm
     change_form_template = "admin/subscriptions/eventsubscription/change_form.html"
     list_display = ("token", "url_display", "account_name", "state", "types_display", "created_display")
@@ -237,12 +237,12 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
 
     # --- actions ------------------------------------------------------------------------------------
 
-    @admin.action(description="Enable the selected subscriptions")
+    @admin.action(description="Enable the selected subscriptions", permissions=["change"])
     def enable(self, request, queryset):
         changed = sum(enable_subscription(request, s) for s in queryset)
         self.message_user(request, f"Enabled {changed} subscription(s).", messages.SUCCESS)
 
-    @admin.action(description="Disable the selected subscriptions…")
+    @admin.action(description="Disable the selected subscriptions…", permissions=["change"])
     def disable(self, request, queryset):
         data, response = action_form_step(
             self, request, queryset, DisableForm,
@@ -255,7 +255,7 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
         self.message_user(request, f"Disabled {changed} subscription(s).", messages.SUCCESS)
         return None
 
-    @admin.action(description="Rotate the signing secret of the selected subscriptions")
+    @admin.action(description="Rotate the signing secret of the selected subscriptions", permissions=["change"])
     def rotate(self, request, queryset):
         count = sum(1 for s in queryset if rotate_subscription_secret(request, s))
         hours = int(_grace_hours())
