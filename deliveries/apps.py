@@ -5,4 +5,6 @@ class DeliveriesConfig(AppConfig):
     name = "deliveries"
 
     def ready(self) -> None:
-        from deliveries import checks  # noqa: F401  (registers the configuration checks)
+        from deliveries import checks, metrics  # noqa: F401  (checks: registers the configuration checks)
+
+        metrics.register()

@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 
 from eventhub.env import env_bool, env_float, env_int, env_list, env_str
+from eventhub.local_secret import load_or_create as load_or_create_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("EVENTHUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -18,10 +19,13 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 EVENTHUB_ENV = env_str("EVENTHUB_ENV", "development")
 PRODUCTION = EVENTHUB_ENV == "production"
 
-SECRET_KEY = env_str("EVENTHUB_SECRET_KEY", "" if PRODUCTION else "dev-insecure-eventhub-secret-key-change-me-0123456789")
+# No public default: outside production an unset key is generated once and kept in var/ (mode 0600).
+SECRET_KEY = env_str("EVENTHUB_SECRET_KEY", "")
 if not SECRET_KEY:
-    raise RuntimeError("EVENTHUB_SECRET_KEY must be set when EVENTHUB_ENV=production")
-DEBUG = env_bool("EVENTHUB_DEBUG", not PRODUCTION)
+    if PRODUCTION:
+        raise RuntimeError("EVENTHUB_SECRET_KEY must be set when EVENTHUB_ENV=production")
+    SECRET_KEY = load_or_create_secret(VAR_DIR / "secret_key")
+DEBUG = env_bool("EVENTHUB_DEBUG", False)
 ALLOWED_HOSTS = env_list("EVENTHUB_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("EVENTHUB_CSRF_TRUSTED_ORIGINS", [])
 
@@ -44,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # admin's static files from any server, no DEBUG needed
+    "eventhub.not_found.JsonNotFoundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -104,6 +110,10 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # --- Django REST framework and OpenAPI -------------------------------------------------------
 REST_FRAMEWORK = {
@@ -211,10 +221,29 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# --- Operations: logs, metrics, readiness ------------------------------------------------------
+EVENTHUB_LOG_FORMAT = env_str("EVENTHUB_LOG_FORMAT", "text")  # "json": one JSON object per line
+# /metrics answers a request that carries this bearer token or comes from an allowed network; neither
+# set means /metrics is off (404).
+EVENTHUB_METRICS_TOKEN = env_str("EVENTHUB_METRICS_TOKEN", "")
+EVENTHUB_METRICS_ALLOW = env_list("EVENTHUB_METRICS_ALLOW", [])
+# prometheus_client's multiprocess directory (gunicorn and Celery processes write their samples there).
+EVENTHUB_METRICS_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")
+EVENTHUB_READY_BROKER_TIMEOUT = env_float("EVENTHUB_READY_BROKER_TIMEOUT", 1.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "eventhub.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if EVENTHUB_LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("EVENTHUB_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -28,6 +28,7 @@ from deliveries.services.claims import claim_due
 from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon
 from deliveries.services.outcomes import Outcome, record_outcomes
 from deliveries.signing import signed_headers, webhook_body
+from eventhub import metrics
 from subscriptions.services import signing_secrets
 
 logger = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ def deliver_due(
 def _claim(lane: str, now: datetime, limit: int) -> tuple[list[_Delivery], list[Outcome]]:
     """Claim, then load the claimed rows with their event and subscription (two statements)."""
     ids, lease = claim_due(lane, now, limit)
+    metrics.claimed(len(ids))
     if not ids:
         return [], []
     messages = Message.objects.filter(id__in=ids).select_related(
