@@ -207,21 +207,14 @@ class Hub:
         self.workers = []
 
     def start_web(self, extra_env: dict | None = None) -> str:
-        """`manage.py run_web` (the web server of `make run`), returning its base URL once it answers."""
+        """gunicorn with the config `make run` and the Procfile use, returning its base URL once it answers."""
         port = free_port()
         log = open(self.log_dir / "bench-web.log", "ab")  # noqa: SIM115
-        command = [
-            sys.executable,
-            "manage.py",
-            "run_web",
-            f"127.0.0.1:{port}",
-            "--noreload",
-            "--skip-checks",
-        ]
+        command = [sys.executable, "-m", "gunicorn", "-c", "python:eventhub.gunicorn_conf", "eventhub.wsgi"]
         self.web = subprocess.Popen(
             command,
             cwd=REPO,
-            env={**self.env, **(extra_env or {})},
+            env={**self.env, "EVENTHUB_BIND": f"127.0.0.1:{port}", **(extra_env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 
 from eventhub.env import env_bool, env_float, env_int, env_list, env_str
+from eventhub.deploy_checks import refuse_local_in_production
 from eventhub.local_secret import load_or_create as load_or_create_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -209,6 +210,7 @@ EVENTHUB_SCHEDULER_LEASE_SECONDS = env_int("EVENTHUB_SCHEDULER_LEASE_SECONDS", 6
 EVENTHUB_SSRF_ALLOW = env_list("EVENTHUB_SSRF_ALLOW", [])
 # Hosts for which plain http:// endpoint URLs are accepted (https is required otherwise).
 EVENTHUB_ALLOW_HTTP_HOSTS = env_list("EVENTHUB_ALLOW_HTTP_HOSTS", [])
+refuse_local_in_production(PRODUCTION, EVENTHUB_SSRF_ALLOW, EVENTHUB_ALLOW_HTTP_HOSTS)
 
 # --- Production hardening (manage.py check --deploy) -------------------------------------------
 if PRODUCTION:
