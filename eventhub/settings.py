@@ -9,8 +9,8 @@ from pathlib import Path
 
 import dj_database_url
 
-from eventhub.env import env_bool, env_float, env_int, env_list, env_str
 from eventhub.deploy_checks import refuse_local_in_production
+from eventhub.env import env_bool, env_float, env_int, env_list, env_str
 from eventhub.local_secret import load_or_create as load_or_create_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
