@@ -25,7 +25,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from eventhub import ops
@@ -103,24 +103,39 @@ def _allowed(request: HttpRequest) -> bool:
 def scrape_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     directory = settings.EVENTHUB_METRICS_DIR or os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    sources = []
     if directory:
-        MultiProcessCollector(registry, path=directory)
+        sources.append(MultiProcessCollector(None, path=directory))
     if not MULTIPROCESS:  # this process's own samples are in memory, not in the directory
-        for collector in (EVENTS_INGESTED, MESSAGES_FINISHED, ATTEMPTS, ATTEMPT_SECONDS, PUBLISH_TO_RECEIPT,
-                          SUBSCRIPTIONS_DISABLED, CLAIM_BATCH):  # fmt: skip
-            registry.register(_Only(collector))
+        sources += [EVENTS_INGESTED, MESSAGES_FINISHED, ATTEMPTS, ATTEMPT_SECONDS, PUBLISH_TO_RECEIPT,
+                    SUBSCRIPTIONS_DISABLED, CLAIM_BATCH]  # fmt: skip
+    registry.register(_Summed(sources))
     registry.register(DatabaseFigures())
     return registry
 
 
-class _Only:
-    """Re-export one collector of the default registry into another registry."""
+class _Summed:
+    """Families from several collectors, samples with the same name and labels added up (counters and
+    histogram buckets are additive), so a process outside multiprocess mode adds its own to the files'."""
 
-    def __init__(self, collector):
-        self.collector = collector
+    def __init__(self, sources):
+        self.sources = sources
 
     def collect(self):
-        return self.collector.collect()
+        families: dict[str, Metric] = {}
+        totals: dict[str, dict[tuple, float]] = {}
+        for source in self.sources:
+            for family in source.collect():
+                families.setdefault(family.name, family)
+                bucket = totals.setdefault(family.name, {})
+                for sample in family.samples:
+                    key = (sample.name, tuple(sorted(sample.labels.items())))
+                    bucket[key] = bucket.get(key, 0.0) + sample.value
+        for name, family in families.items():
+            merged = Metric(name, family.documentation, family.type)
+            for (sample_name, labels), total in totals[name].items():
+                merged.add_sample(sample_name, dict(labels), total)
+            yield merged
 
 
 def metrics_view(request: HttpRequest) -> HttpResponse:
