@@ -37,6 +37,15 @@ def outcomes(recorded: Iterable) -> None:
         )  # fmt: skip
 
 
+def recovery_job(job) -> None:
+    """A recovery / replay-missing job finished (DONE or FAILED)."""
+    event(
+        logger, logging.INFO if job.status == "DONE" else logging.ERROR, "recovery_job",
+        account=account_token(job.subscription.account_id), subscription=job.subscription.token, job=job.token,
+        kind=job.kind, status=job.status, messages=job.messages, error=job.error or None,
+    )  # fmt: skip
+
+
 def disabled(subscription, reason: str) -> None:
     event(
         logger, logging.WARNING, "subscription_disabled",

@@ -3,6 +3,7 @@ that plans and fires their occurrences. Shared by both API dialects and the admi
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from eventhub.errors import Conflict, InvalidInput
+from eventhub.logs import event as log_event
 from eventhub.models import Account, EventCategory
 from eventhub.services.catalog import ensure_event_type
 from eventhub.services.rules import check_version
@@ -18,6 +20,8 @@ from eventhub.services.validation import ENTITY_EVENT, EVENT_TYPE_NAME_MAX
 from scheduled_events.firing import fire_due
 from scheduled_events.models import ScheduledEventConfiguration
 from scheduled_events.planning import PlanReport, plan_occurrences
+
+logger = logging.getLogger(__name__)
 
 NAME = re.compile(r"^scheduled\.(?P<entity>[A-Za-z][A-Za-z0-9_]*)\.(?P<name>[A-Za-z][A-Za-z0-9_]*)$")
 ENTITY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -159,4 +163,6 @@ def run_scheduler(now: datetime) -> SchedulerReport:
 
     Safe to run concurrently: planning is single-flight (a lease) and each occurrence fires once.
     """
-    return SchedulerReport(planning=plan_occurrences(), fired=fire_due(now))
+    report = SchedulerReport(planning=plan_occurrences(), fired=fire_due(now))
+    log_event(logger, logging.INFO, "scheduler_run", fired=report.fired, planning=report.planning)
+    return report
