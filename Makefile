@@ -13,7 +13,7 @@ export EVENTHUB_SSRF_ALLOW ?= 127.0.0.1,::1,localhost
 export EVENTHUB_ALLOW_HTTP_HOSTS ?= 127.0.0.1,localhost
 
 
-.PHONY: chromium run dev test install install-test setup test-faults bench bench-quick lint clean
+.PHONY: chromium run dev test install install-test setup test-faults test-e2e bench bench-quick lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ chromium:
 # DATABASE_URL / CELERY_BROKER_URL and restarts Redis, leaving it running).
 test-faults: install-test
 	$(BIN)/python -m pytest tests/faults -m faults -s $(PYTEST_ARGS)
+
+# The e2e and fault suites alone; CI runs them a second time with CELERY_BROKER_URL=amqp://... (RabbitMQ).
+test-e2e: install-test
+	$(BIN)/python -m pytest tests/e2e tests/faults -s $(PYTEST_ARGS)
 
 # Benchmarks run on PostgreSQL + Redis (a throwaway test database; Redis db 9) unless told otherwise.
 BENCH_ENV = DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/eventhub_bench} \
