@@ -30,3 +30,25 @@ def test_worker_status_lists_a_running_worker_and_fails_without_one(worker_facto
     worker.kill()
     stopped = worker_status()
     assert stopped.returncode == 1 and json.loads(stopped.stdout)["problems"] == ["no worker answered"]
+
+
+def test_a_worker_with_the_json_log_format_writes_attempts_as_json_lines(monkeypatch, worker_factory, acme, event_types, receiver):
+    from eventhub.services.ingest import publish
+    from subscriptions.services import create_subscription
+    from tests.e2e.conftest import wait_until
+
+    monkeypatch.setenv("EVENTHUB_LOG_FORMAT", "json")
+    subscription = create_subscription(acme.account, url=receiver.url)
+    worker = worker_factory()
+    event = publish(acme.account, "card.created", {"card_token": "SECRET-PAYLOAD"}).event
+
+    def attempt_line():
+        for line in worker.log.read_text(errors="replace").splitlines():
+            if '"event_name": "attempt"' in line:
+                return json.loads(line)
+        return None
+
+    entry = wait_until(attempt_line, timeout=30, message="an attempt log line")
+    assert entry["event_token"] == event.token and entry["subscription"] == subscription.token
+    assert entry["account"] == acme.token and entry["outcome"] == "success"
+    assert "SECRET-PAYLOAD" not in worker.log.read_text(errors="replace")
