@@ -1,5 +1,6 @@
 """Delivery figures for /readyz and /metrics, read from the database when asked (cheap, indexed):
 the due backlog, the age of the oldest due message, disabled subscriptions, the last attempt's age."""
+
 from __future__ import annotations
 
 from django.db.models import Max
@@ -13,7 +14,9 @@ BACKLOG_CAP = 100_000  # counting stops here: the gauge says "at least" beyond i
 
 
 def _due():
-    return Message.objects.filter(status__in=[MessageStatus.PENDING, MessageStatus.SENDING], next_attempt_at__lte=timezone.now())
+    return Message.objects.filter(
+        status__in=[MessageStatus.PENDING, MessageStatus.SENDING], next_attempt_at__lte=timezone.now()
+    )
 
 
 def due_backlog() -> float:

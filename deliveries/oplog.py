@@ -1,5 +1,6 @@
 """Structured operator logs for delivery outcomes and disables (one line each; JSON with
 EVENTHUB_LOG_FORMAT=json). Tokens and outcomes only: never a secret, a payload or a response body."""
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 `refuse_local_in_production` runs from settings (a production process with loopback in an allow-list
 does not start); `allow_lists_are_public` is a `check --deploy` warning for private ranges.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -34,8 +35,14 @@ def private_entries(entries: list[str]) -> list[str]:
     found = loopback_entries(entries)
     for entry in entries:
         net = _network(entry)
-        if entry not in found and net is not None and (
-            net.network_address.is_private or net.network_address.is_link_local or net.network_address.is_reserved
+        if (
+            entry not in found
+            and net is not None
+            and (
+                net.network_address.is_private
+                or net.network_address.is_link_local
+                or net.network_address.is_reserved
+            )
         ):
             found.append(entry)
     return found

@@ -3,6 +3,7 @@
 The same command serves `make run`, the Procfile, the systemd unit, the benchmark and the multi-process
 fault test. gthread workers: the API is database-bound, threads overlap the waits at little memory.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The development secret key: generated once per installation and kept in var/ (mode 0600), so no
 shared public key exists and restarts keep sessions, API-key digests and encrypted secrets valid."""
+
 from __future__ import annotations
 
 import os

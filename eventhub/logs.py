@@ -3,6 +3,7 @@ structured fields (`extra={"account": ..., "subscription": ..., "message": ..., 
 
 Callers pass tokens and outcomes only: never a secret or a payload body.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,4 +34,8 @@ def event(logger: logging.Logger, level: int, name: str, **fields) -> None:
     """One structured log line: `name` is the message, `fields` its data (tokens, statuses, counts)."""
     if logger.isEnabledFor(level):
         text = name + "".join(f" {k}={v}" for k, v in fields.items() if v is not None)
-        logger.log(level, text, extra={"event_name": name, **{f"eh_{k}" if k in _STANDARD else k: v for k, v in fields.items()}})
+        logger.log(
+            level,
+            text,
+            extra={"event_name": name, **{f"eh_{k}" if k in _STANDARD else k: v for k, v in fields.items()}},
+        )

@@ -7,6 +7,7 @@ there and a scrape from any web process sums them (prometheus_client's multiproc
 (backlog, oldest due age, disabled subscriptions) are database queries at scrape time, so they are the
 same whichever process answers and need no per-process state.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -19,7 +20,6 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    REGISTRY,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -30,19 +30,33 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from eventhub import ops
 
-MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))  # decided at import, as prometheus_client does
+MULTIPROCESS = bool(
+    os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+)  # decided at import, as prometheus_client does
 _SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 21600, 86400)
 
-EVENTS_INGESTED = Counter("eventhub_events_ingested", "Events recorded, by event type category.", ["category"])
-MESSAGES_FINISHED = Counter("eventhub_messages_finished", "Messages that reached a final status.", ["status"])
-ATTEMPTS = Counter("eventhub_attempts", "Delivery attempts, by response class (2xx..5xx, error).", ["response_class"])
-ATTEMPT_SECONDS = Histogram("eventhub_attempt_duration_seconds", "Duration of one delivery attempt.", buckets=_SECONDS)
-PUBLISH_TO_RECEIPT = Histogram(
-    "eventhub_publish_to_receipt_seconds", "From an event's recording to its successful delivery.", buckets=_SECONDS
+EVENTS_INGESTED = Counter(
+    "eventhub_events_ingested", "Events recorded, by event type category.", ["category"]
 )
-SUBSCRIPTIONS_DISABLED = Counter("eventhub_subscriptions_disabled", "Subscriptions the hub disabled.", ["reason"])
+MESSAGES_FINISHED = Counter("eventhub_messages_finished", "Messages that reached a final status.", ["status"])
+ATTEMPTS = Counter(
+    "eventhub_attempts", "Delivery attempts, by response class (2xx..5xx, error).", ["response_class"]
+)
+ATTEMPT_SECONDS = Histogram(
+    "eventhub_attempt_duration_seconds", "Duration of one delivery attempt.", buckets=_SECONDS
+)
+PUBLISH_TO_RECEIPT = Histogram(
+    "eventhub_publish_to_receipt_seconds",
+    "From an event's recording to its successful delivery.",
+    buckets=_SECONDS,
+)
+SUBSCRIPTIONS_DISABLED = Counter(
+    "eventhub_subscriptions_disabled", "Subscriptions the hub disabled.", ["reason"]
+)
 CLAIM_BATCH = Histogram(
-    "eventhub_claim_batch_size", "Messages a worker claimed in one round trip.", buckets=(0, 1, 2, 5, 10, 25, 50, 100, 250)
+    "eventhub_claim_batch_size",
+    "Messages a worker claimed in one round trip.",
+    buckets=(0, 1, 2, 5, 10, 25, 50, 100, 250),
 )
 
 
@@ -144,6 +158,3 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     if not _allowed(request):
         raise Http404
     return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)
-
-
-__all__ = ["REGISTRY", "metrics_view"]

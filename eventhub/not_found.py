@@ -1,5 +1,6 @@
 """Unknown routes answer JSON 404 in every mode: with DEBUG on, Django renders its HTML debug page
 (every route listed) instead of calling handler404, so this middleware swaps any HTML 404 for the JSON one."""
+
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse

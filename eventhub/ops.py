@@ -1,5 +1,6 @@
 """Operational figures that higher apps contribute to /readyz and /metrics without eventhub importing
 them (layering): deliveries registers "oldest due age" and friends in its AppConfig.ready()."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

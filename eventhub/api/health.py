@@ -2,8 +2,9 @@
 reachable, migrations applied, broker reachable within a short timeout, plus the delivery figures).
 
 Error text names hosts, ports and driver messages, so only staff (a staff API key or a staff admin
-session) see it; everyone else sees ok true/false.
+session) see it, and the delivery figures; everyone else sees ok true/false.
 """
+
 from __future__ import annotations
 
 import logging
@@ -79,14 +80,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database()}
-    checks["migrations"] = _migrations() if checks["database"]["ok"] else {"ok": False, "error": "no database"}
+    checks["migrations"] = (
+        _migrations() if checks["database"]["ok"] else {"ok": False, "error": "no database"}
+    )
     checks["broker"] = _broker()
     ready = all(c["ok"] for c in checks.values())
     if not ready:
         logger.warning("not ready: %s", {name: c.get("error") for name, c in checks.items() if not c["ok"]})
-    if not _is_staff(request):
+    staff = _is_staff(request)
+    if not staff:
         checks = {name: _redact(c) for name, c in checks.items()}
     body = {"status": "ok" if ready else "degraded", **checks}
-    if checks["database"]["ok"]:
-        body["deliveries"] = ops.figures()
+    if staff and checks["database"]["ok"]:
+        body["deliveries"] = ops.figures()  # backlog and ages across accounts: operators only
     return JsonResponse(body, status=200 if ready else 503)

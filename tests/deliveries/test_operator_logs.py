@@ -1,5 +1,6 @@
 """Operator logs (EVENTHUB_LOG_FORMAT=json): one JSON object per attempt outcome and per disable, with
 account, subscription, message and event tokens; never the payload or the signing secret."""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,9 @@ def json_lines():
     target.setLevel(previous)
 
 
-def test_attempt_outcomes_and_disables_are_json_lines_with_tokens_and_no_secrets(json_lines, kicks, acme, event_types, receiver):
+def test_attempt_outcomes_and_disables_are_json_lines_with_tokens_and_no_secrets(
+    json_lines, kicks, acme, event_types, receiver
+):
     receiver.behaviour.statuses = [200, 410]
     subscription = subscribe(acme.account, receiver.url)
     first = send_event(acme.account, card_token="PAYLOAD-MARKER-1")
@@ -44,7 +47,8 @@ def test_attempt_outcomes_and_disables_are_json_lines_with_tokens_and_no_secrets
     entries = [json.loads(line) for line in json_lines]
     attempts = [e for e in entries if e["event_name"] == "attempt"]
     assert [(a["event_token"], a["outcome"], a["status_code"]) for a in attempts] == [
-        (first.token, "success", 200), (second.token, "failure", 410)
+        (first.token, "success", 200),
+        (second.token, "failure", 410),
     ]
     for entry in attempts:
         assert entry["account"] == acme.token and entry["subscription"] == subscription.token

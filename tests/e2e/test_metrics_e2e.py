@@ -1,5 +1,6 @@
 """/metrics after a delivery run by a real worker process (multiprocess mode: the worker writes its
 samples under PROMETHEUS_MULTIPROC_DIR, the web process sums them): the counters match the database."""
+
 from __future__ import annotations
 
 import pytest
@@ -41,7 +42,9 @@ def metrics_dir(tmp_path, monkeypatch, settings):
     return directory
 
 
-def test_metrics_counters_match_the_database_after_a_delivery_run(metrics_dir, worker_factory, acme, event_types, receiver_factory):
+def test_metrics_counters_match_the_database_after_a_delivery_run(
+    metrics_dir, worker_factory, acme, event_types, receiver_factory
+):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
     before = scrape(**auth)  # this process's in-memory counters carry earlier tests' ingests
     healthy, failing = receiver_factory(), receiver_factory()
@@ -51,18 +54,41 @@ def test_metrics_counters_match_the_database_after_a_delivery_run(metrics_dir, w
     worker_factory()
     publish_batch(acme.account, [Submission("card.created", {"card_token": f"c{i}"}) for i in range(20)])
     pending = [MessageStatus.PENDING, MessageStatus.SENDING]
-    wait_until(lambda: not Message.objects.filter(status__in=pending).exists(), timeout=60, message="every message final")
+    wait_until(
+        lambda: not Message.objects.filter(status__in=pending).exists(),
+        timeout=60,
+        message="every message final",
+    )
     after = scrape(**auth)
 
     def delta(name: str, **labels) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
     attempts = MessageAttempt.objects.all()
-    assert delta("eventhub_events_ingested_total", category="other") == Event.objects.filter(event_type__category="other").count() == 20
-    assert value(after, "eventhub_messages_finished_total", status="success") == Message.objects.filter(status="SUCCESS").count() == 20
-    assert value(after, "eventhub_messages_finished_total", status="failed") == Message.objects.filter(status="FAILED").count() == 20
-    assert value(after, "eventhub_attempts_total", response_class="2xx") == attempts.filter(response_status_code=200).count()
-    assert value(after, "eventhub_attempts_total", response_class="5xx") == attempts.filter(response_status_code=500).count() == 80
+    assert (
+        delta("eventhub_events_ingested_total", category="other")
+        == Event.objects.filter(event_type__category="other").count()
+        == 20
+    )
+    assert (
+        value(after, "eventhub_messages_finished_total", status="success")
+        == Message.objects.filter(status="SUCCESS").count()
+        == 20
+    )
+    assert (
+        value(after, "eventhub_messages_finished_total", status="failed")
+        == Message.objects.filter(status="FAILED").count()
+        == 20
+    )
+    assert (
+        value(after, "eventhub_attempts_total", response_class="2xx")
+        == attempts.filter(response_status_code=200).count()
+    )
+    assert (
+        value(after, "eventhub_attempts_total", response_class="5xx")
+        == attempts.filter(response_status_code=500).count()
+        == 80
+    )
     assert value(after, "eventhub_attempt_duration_seconds_count") == attempts.count() == 100
     assert value(after, "eventhub_publish_to_receipt_seconds_count") == 20
     assert value(after, "eventhub_claim_batch_size_sum") == attempts.count()

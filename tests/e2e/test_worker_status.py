@@ -1,4 +1,5 @@
 """`manage.py worker_status`: workers that answer over the broker, and exit 1 when none does."""
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ def test_worker_status_lists_a_running_worker_and_fails_without_one(worker_facto
     assert stopped.returncode == 1 and json.loads(stopped.stdout)["problems"] == ["no worker answered"]
 
 
-def test_a_worker_with_the_json_log_format_writes_attempts_as_json_lines(monkeypatch, worker_factory, acme, event_types, receiver):
+def test_a_worker_with_the_json_log_format_writes_attempts_as_json_lines(
+    monkeypatch, worker_factory, acme, event_types, receiver
+):
     from eventhub.services.ingest import publish
     from subscriptions.services import create_subscription
     from tests.e2e.conftest import wait_until

@@ -1,5 +1,6 @@
 """Start the hub's processes from the Procfile's command lines, each "host" with its own HOSTNAME and
 working directory (PYTHONPATH points at this checkout, as an installed package would be found)."""
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,10 @@ PROGRAMS = {"gunicorn": [sys.executable, "-m", "gunicorn"], "celery": [sys.execu
 
 def procfile() -> dict[str, str]:
     lines = (REPO / "Procfile").read_text().splitlines()
-    return {name.strip(): command.strip() for name, _, command in (line.partition(":") for line in lines if line.strip())}
+    return {
+        name.strip(): command.strip()
+        for name, _, command in (line.partition(":") for line in lines if line.strip())
+    }
 
 
 def command_line(kind: str, env: dict[str, str]) -> list[str]:

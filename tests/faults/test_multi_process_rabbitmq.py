@@ -2,6 +2,7 @@
 web servers, 2 workers (own HOSTNAME and working directory each) and 2 beats, all started from the
 Procfile's command lines. 2,000 events go in through both web servers; one worker is SIGKILLed and
 RabbitMQ restarted mid-stream; every message is delivered, none lost, duplicates within the bound."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,12 @@ from tests.e2e.conftest import WORKER_ENV, database_url
 from tests.faults.conftest import drain_and_count, wait_until
 from tests.faults.processes import Cluster
 
-pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
+pytestmark = [
+    pytest.mark.faults,
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.timeout(600),
+]
 RABBITMQ_URL = os.environ.get("EVENTHUB_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")
 RABBITMQ_START = "rabbitmq-server -detached"
 BATCHES, PER_BATCH, SUBSCRIPTIONS = 40, 50, 2  # 2,000 events x 2 subscriptions = 4,000 messages
@@ -33,7 +39,10 @@ def rabbitmq_up() -> bool:
         socket.create_connection(("127.0.0.1", 5672), timeout=1).close()
     except OSError:
         return False
-    return subprocess.run(["rabbitmq-diagnostics", "-q", "ping"], capture_output=True, timeout=20).returncode == 0
+    return (
+        subprocess.run(["rabbitmq-diagnostics", "-q", "ping"], capture_output=True, timeout=20).returncode
+        == 0
+    )
 
 
 def restart_rabbitmq() -> None:
@@ -61,7 +70,9 @@ def _free_port() -> int:
 
 
 def _post_batch(base: str, key: str, batch: int) -> None:
-    events = [{"event_type": "card.created", "payload": {"card_token": f"{batch}-{i}"}} for i in range(PER_BATCH)]
+    events = [
+        {"event_type": "card.created", "payload": {"card_token": f"{batch}-{i}"}} for i in range(PER_BATCH)
+    ]
     request = urllib.request.Request(
         f"{base}/v1/events", data=json.dumps({"events": events}).encode(), method="POST",
         headers={"Authorization": key, "Content-Type": "application/json"},

@@ -1,5 +1,6 @@
 """`make run`'s process manager on a fresh var/ (SQLite + filesystem broker, as on a clean clone): the
 production server answers, the banner says which, unknown routes are JSON 404, admin static files are served."""
+
 from __future__ import annotations
 
 import json
@@ -36,10 +37,14 @@ def _get(url: str) -> tuple[int, dict, bytes]:
 def test_run_hub_serves_through_gunicorn_with_json_404_on_a_fresh_var_dir(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "EVENTHUB_CACHE_URL",
                                                                "DJANGO_SETTINGS_MODULE", "EVENTHUB_SECRET_KEY")}  # fmt: skip
-    env.update(EVENTHUB_VAR_DIR=str(tmp_path), EVENTHUB_SSRF_ALLOW="127.0.0.1", EVENTHUB_ALLOW_HTTP_HOSTS="127.0.0.1")
+    env.update(
+        EVENTHUB_VAR_DIR=str(tmp_path), EVENTHUB_SSRF_ALLOW="127.0.0.1", EVENTHUB_ALLOW_HTTP_HOSTS="127.0.0.1"
+    )
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True, timeout=180)
-    subprocess.run([*manage, "collectstatic", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True, timeout=120)
+    subprocess.run(
+        [*manage, "collectstatic", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True, timeout=120
+    )
     port = _free_port()
     log = tmp_path / "run_hub.log"
     with open(log, "wb") as out:

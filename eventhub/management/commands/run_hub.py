@@ -1,6 +1,7 @@
 """Run web (gunicorn, the production server) + a Celery worker + celery beat until Ctrl-C: what
 `make run` starts, with the command lines of the Procfile. `--dev` swaps gunicorn for Django's
 autoreloading development server (`make dev`)."""
+
 from __future__ import annotations
 
 import os
@@ -28,12 +29,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port for the web server.")
-        parser.add_argument("--dev", action="store_true", help="Django's runserver with autoreload instead of gunicorn.")
+        parser.add_argument(
+            "--dev", action="store_true", help="Django's runserver with autoreload instead of gunicorn."
+        )
         parser.add_argument(
             "--log-level", default=os.environ.get("EVENTHUB_WORKER_LOG_LEVEL", "warning"),
             help="Worker and beat log level (info shows every task, including the 5-second sweeps).",
         )  # fmt: skip
-        parser.add_argument("--concurrency", type=int, default=int(os.environ.get("EVENTHUB_WORKER_CONCURRENCY", "8")))
+        parser.add_argument(
+            "--concurrency", type=int, default=int(os.environ.get("EVENTHUB_WORKER_CONCURRENCY", "8"))
+        )
 
     def handle(self, *args, **options):
         python = sys.executable
@@ -56,18 +61,26 @@ class Command(BaseCommand):
                      "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")],
         }  # fmt: skip
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
-        server = "Django's development server (autoreload; not for production)" if options["dev"] else (
-            f"gunicorn ({os.environ.get('EVENTHUB_WEB_WORKERS', '2')} workers x "
-            f"{os.environ.get('EVENTHUB_WEB_THREADS', '4')} threads)"
+        server = (
+            "Django's development server (autoreload; not for production)"
+            if options["dev"]
+            else (
+                f"gunicorn ({os.environ.get('EVENTHUB_WEB_WORKERS', '2')} workers x "
+                f"{os.environ.get('EVENTHUB_WEB_THREADS', '4')} threads)"
+            )
         )
-        self.stdout.write(f"EventHub on http://{options['addr']} served by {server}; worker and beat running.")
+        self.stdout.write(
+            f"EventHub on http://{options['addr']} served by {server}; worker and beat running."
+        )
         if settings.EVENTHUB_SSRF_ALLOW or settings.EVENTHUB_ALLOW_HTTP_HOSTS:
             self.stdout.write(
                 "LOCAL TRIALS: deliveries to loopback and plain http are allowed "
                 f"({','.join(settings.EVENTHUB_SSRF_ALLOW + settings.EVENTHUB_ALLOW_HTTP_HOSTS)}); "
                 "EVENTHUB_ENV=production refuses them."
             )
-        self.stdout.write(f"Started {', '.join(f'{n} (pid {p.pid})' for n, p in processes.items())}. Ctrl-C stops all.")
+        self.stdout.write(
+            f"Started {', '.join(f'{n} (pid {p.pid})' for n, p in processes.items())}. Ctrl-C stops all."
+        )
         stopping = False
 
         def stop(*_):

@@ -4,6 +4,7 @@ Pings every Celery worker over the broker and prints each one that answers, with
 figures from the database (due backlog, oldest due age, last attempt's age). Exit status 1 when no
 worker answers or the oldest due message has waited longer than --max-due-age: deliveries are stuck.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,12 @@ class Command(BaseCommand):
     help = "Ping the Celery workers and report the delivery backlog; exit 1 when deliveries are stuck."
 
     def add_arguments(self, parser):
-        parser.add_argument("--timeout", type=float, default=2.0, help="Seconds to wait for workers' replies.")
-        parser.add_argument("--max-due-age", type=float, default=120.0, help="Oldest due age (s) still healthy.")
+        parser.add_argument(
+            "--timeout", type=float, default=2.0, help="Seconds to wait for workers' replies."
+        )
+        parser.add_argument(
+            "--max-due-age", type=float, default=120.0, help="Oldest due age (s) still healthy."
+        )
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
 
     def handle(self, *args, **options):
@@ -36,7 +41,9 @@ class Command(BaseCommand):
         if oldest > options["max_due_age"]:
             problems.append(f"oldest due message waited {oldest:.0f} s (> {options['max_due_age']:.0f} s)")
         if options["json"]:
-            self.stdout.write(json.dumps({"workers": workers, **figures, "ok": not problems, "problems": problems}))
+            self.stdout.write(
+                json.dumps({"workers": workers, **figures, "ok": not problems, "problems": problems})
+            )
         else:
             for name in workers:
                 self.stdout.write(f"worker {name}: answered")
