@@ -136,6 +136,7 @@ class Hub:
     subprocesses, with the same settings `make run` uses unless a scenario says otherwise."""
 
     def __init__(self, log_dir: Path):
+        from django.conf import settings
         from django.db import connection
         from django.test.utils import setup_databases
 
@@ -152,6 +153,8 @@ class Hub:
             "DATABASE_URL": url,
             "EVENTHUB_DB_CONN_MAX_AGE": "600",
             "EVENTHUB_VAR_DIR": str(log_dir),
+            # Its own var/ would generate another secret key: signing secrets encrypted here must decrypt there.
+            "EVENTHUB_SECRET_KEY": settings.SECRET_KEY,
         }
         self.workers: list[subprocess.Popen] = []
         self.web: subprocess.Popen | None = None
