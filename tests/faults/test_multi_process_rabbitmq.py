@@ -127,7 +127,6 @@ def test_two_webs_two_workers_two_beats_on_rabbitmq_survive_a_worker_kill_and_a_
         raise
     finally:
         cluster.stop_all()
-    assert workers[1].process.returncode is not None  # stopped by stop_all, ran until then
     assert result.sent == BATCHES * PER_BATCH * SUBSCRIPTIONS
     assert result.lost == 0 and result.delivered == result.sent
     # At-least-once: only the killed worker's claims (a batch per thread) can be sent twice.
