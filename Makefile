@@ -6,23 +6,31 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+TEST_INSTALLED := $(VENV)/.installed-test
 
 # Local receivers are on 127.0.0.1 over http; production defaults refuse both (see docs/configuration.md).
 export EVENTHUB_SSRF_ALLOW ?= 127.0.0.1,::1,localhost
 export EVENTHUB_ALLOW_HTTP_HOSTS ?= 127.0.0.1,localhost
 
 
-.PHONY: chromium run test install setup test-faults bench bench-quick lint clean
+.PHONY: chromium run dev test install install-test setup test-faults test-e2e bench bench-quick lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# `make run` installs what running needs; the test tools (browser driver, schemathesis, vendor SDKs) come with `make test`.
 $(INSTALLED): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(INSTALLED)
 
+$(TEST_INSTALLED): $(INSTALLED)
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(TEST_INSTALLED)
+
 install: $(INSTALLED)
+
+install-test: $(TEST_INSTALLED)
 
 setup: install
 	$(BIN)/python manage.py migrate --noinput
@@ -31,11 +39,17 @@ setup: install
 	$(BIN)/python manage.py setup_beat
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
+# gunicorn + worker + beat: the production server and the Procfile's commands (the banner says so).
 run: setup
 	$(BIN)/python manage.py bootstrap_demo --url http://127.0.0.1:8000
 	$(BIN)/python manage.py run_hub --addr 127.0.0.1:8000
 
-test: install chromium
+# Django's development server with autoreload (DEBUG on) instead of gunicorn; for working on the code.
+dev: setup
+	$(BIN)/python manage.py bootstrap_demo --url http://127.0.0.1:8000
+	EVENTHUB_DEBUG=1 $(BIN)/python manage.py run_hub --dev --addr 127.0.0.1:8000
+
+test: install-test chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium (no browser download). Installed when missing and apt is usable;
@@ -49,20 +63,24 @@ chromium:
 
 # The fault-injection suite alone (also part of `make test`; it needs PostgreSQL + Redis via
 # DATABASE_URL / CELERY_BROKER_URL and restarts Redis, leaving it running).
-test-faults: install
+test-faults: install-test
 	$(BIN)/python -m pytest tests/faults -m faults -s $(PYTEST_ARGS)
+
+# The e2e and fault suites alone; CI runs them a second time with CELERY_BROKER_URL=amqp://... (RabbitMQ).
+test-e2e: install-test
+	$(BIN)/python -m pytest tests/e2e tests/faults -s $(PYTEST_ARGS)
 
 # Benchmarks run on PostgreSQL + Redis (a throwaway test database; Redis db 9) unless told otherwise.
 BENCH_ENV = DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/eventhub_bench} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/9}
 
-bench: install
+bench: install-test
 	$(BENCH_ENV) $(BIN)/python -m bench $(BENCH_ARGS)
 
-bench-quick: install
+bench-quick: install-test
 	$(BENCH_ENV) $(BIN)/python -m bench --quick $(BENCH_ARGS)
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 
 clean:

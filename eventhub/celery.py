@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import task_postrun
+from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventhub.settings")
 
@@ -24,3 +24,17 @@ def _drop_broken_or_old_connections(**kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _json_logs(logger, **kwargs) -> None:
+    """Celery replaces the root logger's handlers with its own; keep EVENTHUB_LOG_FORMAT=json in workers
+    and beat (one JSON object per line, like the web processes)."""
+    from django.conf import settings
+
+    if settings.EVENTHUB_LOG_FORMAT == "json":
+        from eventhub.logs import JsonFormatter
+
+        for handler in logger.handlers:
+            handler.setFormatter(JsonFormatter())

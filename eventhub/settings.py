@@ -13,7 +13,9 @@ from pathlib import Path
 import dj_database_url
 from cryptography.fernet import Fernet
 
+from eventhub.deploy_checks import refuse_local_in_production
 from eventhub.env import env_bool, env_float, env_int, env_list, env_str
+from eventhub.local_secret import load_or_create as load_or_create_secret
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("EVENTHUB_VAR_DIR", str(BASE_DIR / "var")))
@@ -22,10 +24,13 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 EVENTHUB_ENV = env_str("EVENTHUB_ENV", "development")
 PRODUCTION = EVENTHUB_ENV == "production"
 
-SECRET_KEY = env_str("EVENTHUB_SECRET_KEY", "" if PRODUCTION else "dev-insecure-eventhub-secret-key-change-me-0123456789")
+# No public default: outside production an unset key is generated once and kept in var/ (mode 0600).
+SECRET_KEY = env_str("EVENTHUB_SECRET_KEY", "")
 if not SECRET_KEY:
-    raise RuntimeError("EVENTHUB_SECRET_KEY must be set when EVENTHUB_ENV=production")
-DEBUG = env_bool("EVENTHUB_DEBUG", not PRODUCTION)
+    if PRODUCTION:
+        raise RuntimeError("EVENTHUB_SECRET_KEY must be set when EVENTHUB_ENV=production")
+    SECRET_KEY = load_or_create_secret(VAR_DIR / "secret_key")
+DEBUG = env_bool("EVENTHUB_DEBUG", False)
 ALLOWED_HOSTS = env_list("EVENTHUB_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("EVENTHUB_CSRF_TRUSTED_ORIGINS", [])
 
@@ -49,6 +54,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # admin's static files from any server, no DEBUG needed
+    "eventhub.not_found.JsonNotFoundMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -92,6 +99,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / env_str("EVENTHUB_TEST_DB_NAME", "test_eventhub.sqlite3"))}
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction mode (docs/deploy.md): no named cursors across transactions.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("EVENTHUB_DB_DISABLE_SERVER_SIDE_CURSORS", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("EVENTHUB_CACHE_URL", "")
@@ -127,6 +136,11 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every start until collectstatic has run
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 
 # --- Django REST framework and OpenAPI -------------------------------------------------------
 REST_FRAMEWORK = {
@@ -276,6 +290,7 @@ EVENTHUB_SCHEDULER_LEASE_SECONDS = env_int("EVENTHUB_SCHEDULER_LEASE_SECONDS", 6
 EVENTHUB_SSRF_ALLOW = env_list("EVENTHUB_SSRF_ALLOW", [])
 # Hosts for which plain http:// endpoint URLs are accepted (https is required otherwise).
 EVENTHUB_ALLOW_HTTP_HOSTS = env_list("EVENTHUB_ALLOW_HTTP_HOSTS", [])
+refuse_local_in_production(PRODUCTION, EVENTHUB_SSRF_ALLOW, EVENTHUB_ALLOW_HTTP_HOSTS)
 
 # --- Production hardening (manage.py check --deploy) -------------------------------------------
 if PRODUCTION:
@@ -288,10 +303,29 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# --- Operations: logs, metrics, readiness ------------------------------------------------------
+EVENTHUB_LOG_FORMAT = env_str("EVENTHUB_LOG_FORMAT", "text")  # "json": one JSON object per line
+# /metrics answers a request that carries this bearer token or comes from an allowed network; neither
+# set means /metrics is off (404).
+EVENTHUB_METRICS_TOKEN = env_str("EVENTHUB_METRICS_TOKEN", "")
+EVENTHUB_METRICS_ALLOW = env_list("EVENTHUB_METRICS_ALLOW", [])
+# prometheus_client's multiprocess directory (gunicorn and Celery processes write their samples there).
+EVENTHUB_METRICS_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "")
+EVENTHUB_READY_BROKER_TIMEOUT = env_float("EVENTHUB_READY_BROKER_TIMEOUT", 1.0)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "json": {"()": "eventhub.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if EVENTHUB_LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("EVENTHUB_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

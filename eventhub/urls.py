@@ -1,13 +1,14 @@
 """Routes: /v1 (card-issuing dialect and hub-native), /organizations/{orgId} (billing dialect),
-/oauth/token, /healthz, /api/schema + /api/docs (OpenAPI), /admin. No trailing slashes."""
+/oauth/token, /healthz + /readyz, /metrics, /api/schema + /api/docs (OpenAPI), /admin. No trailing slashes."""
 from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from eventhub.api.health import healthz
+from eventhub.api.health import healthz, readyz
 from eventhub.api.oauth import OAuthTokenView
+from eventhub.metrics import metrics_view
 
 v1 = [
     path("", include("eventhub.api.urls")),
@@ -20,6 +21,8 @@ urlpatterns = [
     path("organizations/<str:org_id>/", include("eventhub.billing.urls")),
     path("oauth/token", OAuthTokenView.as_view(), name="oauth-token"),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    path("metrics", metrics_view, name="metrics"),
     path("api/schema", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="openapi-docs"),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@ that plans and fires their occurrences. Shared by both API dialects and the admi
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from eventhub.errors import Conflict, InvalidInput
+from eventhub.logs import event as log_event
 from eventhub.models import Account, EventCategory
 from eventhub.selectors import event_types_named
 from eventhub.services.catalog import retire_owned_type
@@ -20,6 +22,8 @@ from scheduled_events.firing import fire_due
 from scheduled_events.models import ScheduledEventConfiguration
 from scheduled_events.planning import PlanReport, plan_occurrences
 from scheduled_events.types import derive_scheduled_type
+
+logger = logging.getLogger(__name__)
 
 NAME = re.compile(r"^scheduled\.(?P<entity>[A-Za-z][A-Za-z0-9_]*)\.(?P<name>[A-Za-z][A-Za-z0-9_]*)$")
 ENTITY = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -158,4 +162,6 @@ def run_scheduler(now: datetime) -> SchedulerReport:
 
     Safe to run concurrently: planning is single-flight (a lease) and each occurrence fires once.
     """
-    return SchedulerReport(planning=plan_occurrences(), fired=fire_due(now))
+    report = SchedulerReport(planning=plan_occurrences(), fired=fire_due(now))
+    log_event(logger, logging.INFO, "scheduler_run", fired=report.fired, planning=report.planning)
+    return report

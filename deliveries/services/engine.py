@@ -28,6 +28,7 @@ from deliveries.services.claims import claim_due
 from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon
 from deliveries.services.outcomes import Outcome, record_outcomes
 from deliveries.signing import signed_headers, webhook_body
+from eventhub import metrics
 from subscriptions.secrets import SecretUndecryptable
 from subscriptions.services import signing_secrets
 
@@ -133,6 +134,7 @@ def _claim(lane: str, pinned: datetime | None, now: datetime, limit: int) -> tup
     subscription (two statements)."""
     claimed_at = time.monotonic()  # no later than the database's lease start: a safe local deadline
     ids, lease = claim_due(lane, pinned, limit)
+    metrics.claimed(len(ids))
     if not ids:
         return [], []
     seconds = float(settings.EVENTHUB_LEASE_SECONDS)

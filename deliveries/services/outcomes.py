@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import connection, transaction
 
-from deliveries import retry
+from deliveries import oplog, retry
 from deliveries.http import SendResult
 from deliveries.models import AttemptStatus, FailureStreak, Message, MessageAttempt, MessageStatus
 from deliveries.services.dispatch import FIRST, RETRY
+from eventhub import metrics
 from eventhub.bulk import bulk_insert
 from subscriptions.models import DisabledReason, EventSubscription
 
@@ -98,6 +99,8 @@ def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
         for lease, messages in by_lease.items():
             _update_messages(messages, lease)
     recorded.attempts = len(attempts)
+    metrics.outcomes_recorded(outcomes)
+    oplog.outcomes(outcomes)
     try:
         _update_streaks(succeeded, {k: v for k, v in failed.items() if k not in succeeded}, gone, now)
     except Exception:  # the attempts are recorded; a streak or disable problem must not stop the worker
@@ -195,4 +198,6 @@ def disable_subscription(subscription: EventSubscription, reason: str, detail: s
         }
         record_events(fresh.account, [EventSpec(event_type, payload)])
     logger.warning("disabled subscription %s (%s): %s", fresh.token, reason, detail)
+    metrics.subscription_disabled(reason)
+    oplog.disabled(fresh, reason)
     return True

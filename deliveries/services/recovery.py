@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from deliveries import oplog
 from deliveries.models import Message, MessageStatus, RecoveryJob, RecoveryKind, RecoveryStatus
 from deliveries.services.dispatch import FIRST, kick, kick_on_commit
 from eventhub.errors import InvalidInput, NotFound
@@ -170,9 +171,11 @@ def run_job(job_id: int) -> RecoveryJob | None:
     except Exception as exc:
         job.status, job.error, job.finished_at = RecoveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500], timezone.now()
         job.save(update_fields=["status", "error", "finished_at"])
+        oplog.recovery_job(job)
         raise
     job.status, job.finished_at = RecoveryStatus.DONE, timezone.now()
     job.save(update_fields=["status", "messages", "finished_at"])
+    oplog.recovery_job(job)
     if job.messages:
         kick(FIRST)
     return job

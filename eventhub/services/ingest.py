@@ -9,11 +9,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from eventhub import metrics
 from eventhub.bulk import bulk_insert
 from eventhub.errors import InvalidInput, PayloadTooLarge
 from eventhub.models import Account, Event, EventType
@@ -143,6 +145,7 @@ def _record(account: Account, specs: list[EventSpec], depth: int) -> list[Publis
         bulk_insert(Event, fresh)
         save_entity_states(entities)
         run_processors([e for e in fresh if not e.is_example], depth=depth)
+        transaction.on_commit(partial(metrics.events_ingested, fresh))
     return results
 
 

@@ -3,6 +3,10 @@
 The worker gets the test database's name through DATABASE_URL (SQLite: the file under VAR_DIR;
 PostgreSQL: test_<name>), the same broker and VAR_DIR, loopback allowed by the SSRF policy, and a short
 retry schedule, lease and timeout so retries and crash recovery happen within seconds.
+
+The broker is a parameter of these suites (and tests/faults): CELERY_BROKER_URL, as for the hub. CI
+runs them on Redis and again on RabbitMQ (`.ci/run`, `make test-e2e`); tests that restart a particular
+broker skip when the parameter names another.
 """
 from __future__ import annotations
 

@@ -13,8 +13,8 @@ def test_trailing_slash_is_a_json_404_not_a_redirect(acme, event_types):
     assert "No route" in response.json()["message"]
 
 
-def test_healthz_reports_database_and_broker():
-    response = APIClient().get("/healthz")
+def test_readyz_reports_database_and_broker():
+    response = APIClient().get("/readyz")
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["database"]["ok"] is True and body["broker"]["ok"] is True

@@ -1,40 +1,86 @@
-"""Run web + Celery worker + celery beat together until Ctrl-C (the `make run` process manager)."""
+"""Run web (gunicorn, the production server) + a Celery worker + celery beat until Ctrl-C: what
+`make run` starts, with the command lines of the Procfile. `--dev` swaps gunicorn for Django's
+autoreloading development server (`make dev`)."""
+
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 WORKER_QUEUES = "default,deliveries,retries"
 
 
+def web_command(python: str, dev: bool, addr: str) -> list[str]:
+    if dev:
+        return [python, "manage.py", "runserver", addr]
+    return [python, "-m", "gunicorn", "-c", "python:eventhub.gunicorn_conf", "eventhub.wsgi"]
+
+
 class Command(BaseCommand):
-    help = "Start the web server, a Celery worker and celery beat; stop all three on Ctrl-C or when one exits."
+    help = "Start gunicorn, a Celery worker and celery beat; stop all three on Ctrl-C or when one exits."
 
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port for the web server.")
         parser.add_argument(
+            "--dev", action="store_true", help="Django's runserver with autoreload instead of gunicorn."
+        )
+        parser.add_argument(
             "--log-level", default=os.environ.get("EVENTHUB_WORKER_LOG_LEVEL", "warning"),
             help="Worker and beat log level (info shows every task, including the 5-second sweeps).",
+        )  # fmt: skip
+        parser.add_argument(
+            "--concurrency", type=int, default=int(os.environ.get("EVENTHUB_WORKER_CONCURRENCY", "8"))
         )
-        parser.add_argument("--concurrency", type=int, default=int(os.environ.get("EVENTHUB_WORKER_CONCURRENCY", "8")))
 
     def handle(self, *args, **options):
         python = sys.executable
+        metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.VAR_DIR / "metrics")
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # counters start from zero with the processes
+        metrics_dir.mkdir(parents=True)
+        env = {
+            **os.environ,
+            "EVENTHUB_BIND": options["addr"],
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "EVENTHUB_METRICS_ALLOW": os.environ.get("EVENTHUB_METRICS_ALLOW", "127.0.0.1,::1"),
+        }
         commands = {
-            "web": [python, "manage.py", "run_web", options["addr"], "--noreload"],
+            "web": web_command(python, options["dev"], options["addr"]),
             "worker": [
                 python, "-m", "celery", "-A", "eventhub", "worker", "-Q", WORKER_QUEUES, "--pool", "threads",
                 "-c", str(options["concurrency"]), "-l", options["log_level"], "-n", "worker@%h",
             ],
-            "beat": [python, "-m", "celery", "-A", "eventhub", "beat", "-l", options["log_level"], "--schedule", "var/celerybeat-schedule"],
-        }
-        processes = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
-        self.stdout.write(f"Started {', '.join(f'{n} (pid {p.pid})' for n, p in processes.items())}. Ctrl-C stops all.")
+            "beat": [python, "-m", "celery", "-A", "eventhub", "beat", "-l", options["log_level"],
+                     "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")],
+        }  # fmt: skip
+        processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
+        server = (
+            "Django's development server (autoreload; not for production)"
+            if options["dev"]
+            else (
+                f"gunicorn ({os.environ.get('EVENTHUB_WEB_WORKERS', '2')} workers x "
+                f"{os.environ.get('EVENTHUB_WEB_THREADS', '4')} threads)"
+            )
+        )
+        self.stdout.write(
+            f"EventHub on http://{options['addr']} served by {server}; worker and beat running."
+        )
+        if settings.EVENTHUB_SSRF_ALLOW or settings.EVENTHUB_ALLOW_HTTP_HOSTS:
+            self.stdout.write(
+                "LOCAL TRIALS: deliveries to loopback and plain http are allowed "
+                f"({','.join(settings.EVENTHUB_SSRF_ALLOW + settings.EVENTHUB_ALLOW_HTTP_HOSTS)}); "
+                "EVENTHUB_ENV=production refuses them."
+            )
+        self.stdout.write(
+            f"Started {', '.join(f'{n} (pid {p.pid})' for n, p in processes.items())}. Ctrl-C stops all."
+        )
         stopping = False
 
         def stop(*_):
