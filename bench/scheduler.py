@@ -34,8 +34,9 @@ def seed(account, entities: int, configurations: int = 5) -> list:
     now = timezone.now()
     rows = []
     for index in range(entities):
+        # Not due during the run however long it takes: the earliest (endDate - 30 days) is a day away.
         end = (
-            now + timedelta(days=30 + index % 365, minutes=index % 1440)
+            now + timedelta(days=31 + index % 365, minutes=index % 1440)
             if index >= DUE_NOW
             else now + timedelta(days=30)
         )

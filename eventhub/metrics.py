@@ -14,7 +14,7 @@ import hmac
 import ipaddress
 import os
 from collections import Counter as Tally
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
@@ -70,8 +70,9 @@ def response_class(status_code: int | None) -> str:
     return f"{status_code // 100}xx" if status_code else "error"
 
 
-def outcomes_recorded(outcomes: Iterable) -> None:
-    """`outcomes` are deliveries.services.outcomes.Outcome after recording (message status is final or PENDING)."""
+def outcomes_recorded(outcomes: Iterable, applied: Collection[int]) -> None:
+    """`outcomes` are deliveries.services.outcomes.Outcome after recording; `applied` the ids of the messages
+    the recording moved (a message whose lease ran out is another claim's: its final status is counted there)."""
     for outcome in outcomes:
         message, result = outcome.message, outcome.result
         if result is not None:
@@ -80,7 +81,7 @@ def outcomes_recorded(outcomes: Iterable) -> None:
             if result.success:
                 received = outcome.started_at.timestamp() + result.duration_ms / 1000
                 PUBLISH_TO_RECEIPT.observe(max(0.0, received - message.created.timestamp()))
-        if message.status in ("SUCCESS", "FAILED"):
+        if message.status in ("SUCCESS", "FAILED") and message.id in applied:
             MESSAGES_FINISHED.labels(message.status.lower()).inc()
 
 

@@ -31,6 +31,7 @@ _UPDATE_SQL = """
 WITH v (id, {fields}) AS (VALUES {rows})
 UPDATE {table} SET {assignments}, lease_expires_at = NULL
 FROM v WHERE {table}.id = v.id AND {table}.status = 'SENDING' AND {table}.lease_expires_at = %s
+RETURNING {table}.id
 """
 
 
@@ -94,12 +95,13 @@ def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
             message.schedule_step += 1
             if recorded.soonest_retry is None or delay < recorded.soonest_retry:
                 recorded.soonest_retry = delay
+    applied: set[int] = set()
     with transaction.atomic():
         bulk_insert(MessageAttempt, attempts)
         for lease, messages in by_lease.items():
-            _update_messages(messages, lease)
+            applied |= _update_messages(messages, lease)
     recorded.attempts = len(attempts)
-    metrics.outcomes_recorded(outcomes)
+    metrics.outcomes_recorded(outcomes, applied)
     oplog.outcomes(outcomes)
     try:
         _update_streaks(succeeded, {k: v for k, v in failed.items() if k not in succeeded}, gone, now)
@@ -108,9 +110,10 @@ def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
     return recorded
 
 
-def _update_messages(messages: list[Message], lease: datetime) -> int:
+def _update_messages(messages: list[Message], lease: datetime) -> set[int]:
     """One UPDATE ... FROM (VALUES ...) for a claim's messages, only while the claim's lease still holds
-    (Django's bulk_update builds a CASE per field and row: most of a flush's CPU at a few hundred/s)."""
+    (Django's bulk_update builds a CASE per field and row: most of a flush's CPU at a few hundred/s).
+    Returns the ids it moved: a message whose lease ran out belongs to another claim now."""
     postgres = connection.vendor == "postgresql"
     adapt = connection.ops.adapt_datetimefield_value
     row = _PG_ROW if postgres else "(" + ", ".join(["%s"] * (len(_MESSAGE_FIELDS) + 1)) + ")"
@@ -126,7 +129,7 @@ def _update_messages(messages: list[Message], lease: datetime) -> int:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, adapt(lease)])
-        return cursor.rowcount
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _attempt(outcome: Outcome) -> MessageAttempt:

@@ -71,27 +71,28 @@ def test_metrics_counters_match_the_database_after_a_delivery_run(
         == 20
     )
     assert (
-        value(after, "eventhub_messages_finished_total", status="success")
+        delta("eventhub_messages_finished_total", status="success")
         == Message.objects.filter(status="SUCCESS").count()
         == 20
     )
     assert (
-        value(after, "eventhub_messages_finished_total", status="failed")
+        delta("eventhub_messages_finished_total", status="failed")
         == Message.objects.filter(status="FAILED").count()
         == 20
     )
     assert (
-        value(after, "eventhub_attempts_total", response_class="2xx")
+        delta("eventhub_attempts_total", response_class="2xx")
         == attempts.filter(response_status_code=200).count()
     )
     assert (
-        value(after, "eventhub_attempts_total", response_class="5xx")
+        delta("eventhub_attempts_total", response_class="5xx")
         == attempts.filter(response_status_code=500).count()
         == 80
     )
-    assert value(after, "eventhub_attempt_duration_seconds_count") == attempts.count() == 100
-    assert value(after, "eventhub_publish_to_receipt_seconds_count") == 20
-    assert value(after, "eventhub_claim_batch_size_sum") == attempts.count()
+    assert delta("eventhub_attempt_duration_seconds_count") == attempts.count() == 100
+    assert delta("eventhub_publish_to_receipt_seconds_count") == 20
+    # A message given back unsent (its lease ran short) is claimed again: claims can exceed attempts.
+    assert delta("eventhub_claim_batch_size_sum") >= attempts.count()
     assert value(after, "eventhub_due_backlog") == 0 and value(after, "eventhub_oldest_due_age_seconds") == 0
     assert value(after, "eventhub_subscriptions_disabled_now") == 0
 

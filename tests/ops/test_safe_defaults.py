@@ -41,13 +41,20 @@ def test_load_or_create_keeps_the_first_key(tmp_path):
     assert load_or_create(path) == load_or_create(path) == path.read_text()
 
 
+PRODUCTION = {
+    "EVENTHUB_ENV": "production",
+    "EVENTHUB_SECRET_KEY": "x" * 50,
+    "EVENTHUB_ENCRYPTION_KEYS": "q5ZfX1bz8wXGm2pA0Uq3c0T7pJmLw0m5P8m3o6F0h2E=",
+    "EVENTHUB_API_KEY_PEPPER": "p" * 48,
+}
+
+
 def test_production_refuses_to_start_with_loopback_in_an_allow_list(tmp_path):
-    refused = settings_in_subprocess(tmp_path, "print(settings.DEBUG)", EVENTHUB_ENV="production",
-                                     EVENTHUB_SECRET_KEY="x" * 50, EVENTHUB_SSRF_ALLOW="127.0.0.1,10.0.0.0/8")  # fmt: skip
-    assert refused.returncode != 0 and "refuses deliveries to loopback (127.0.0.1" in refused.stderr
-    started = settings_in_subprocess(
-        tmp_path, "print(settings.DEBUG)", EVENTHUB_ENV="production", EVENTHUB_SECRET_KEY="x" * 50
+    refused = settings_in_subprocess(
+        tmp_path, "print(settings.DEBUG)", **PRODUCTION, EVENTHUB_SSRF_ALLOW="127.0.0.1,10.0.0.0/8"
     )
+    assert refused.returncode != 0 and "refuses deliveries to loopback (127.0.0.1" in refused.stderr
+    started = settings_in_subprocess(tmp_path, "print(settings.DEBUG)", **PRODUCTION)
     assert started.returncode == 0, started.stderr
 
 
