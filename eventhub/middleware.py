@@ -25,3 +25,24 @@ class DatabaseUnavailableMiddleware:
                 headers={"Retry-After": "2", "x-should-retry": "true"},
             )
         return None
+
+
+class RejectNulCharactersMiddleware:
+    """A NUL in the path or query string is never valid input, and PostgreSQL text cannot hold one: refuse it
+    with a 400 naming the parameter instead of letting a lookup fail with a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path:
+            return _nul_refused("path")
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return _nul_refused(name.replace("\x00", "\\x00"))
+        return self.get_response(request)
+
+
+def _nul_refused(field: str) -> JsonResponse:
+    message = f"{field}: must not contain NUL characters."
+    return JsonResponse({"message": message, "errors": {field: ["Must not contain NUL characters."]}}, status=400)

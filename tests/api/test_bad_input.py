@@ -90,3 +90,18 @@ def test_body_over_the_request_limit_is_413(acme, event_types, settings):
     events = [{"event_type": "card.created", "payload": {"i": i}} for i in range(1000)]
     response = raw_post(acme.client(), json.dumps({"events": events}).encode())
     assert response.status_code == 413 and "larger than 10000" in response.json()["message"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/event_subscriptions?ending_before=ep_%00x",
+        "/v1/events?starting_after=evt%00",
+        "/v1/events?event_types=card.created%00",
+    ],
+)
+def test_a_nul_in_the_query_is_a_400_naming_the_parameter(acme, event_types, path):
+    response = acme.client().get(path)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["errors"] and "NUL" in body["message"]
