@@ -187,21 +187,6 @@ class InputFilter(admin.SimpleListFilter):
         }
 
 
-class SubscriptionTokenFilter(InputFilter):
-    title = "subscription"
-    parameter_name = "subscription"
-    placeholder = "ep_…"
-
-    def queryset(self, request, queryset):
-        from subscriptions.models import EventSubscription
-
-        value = (self.value() or "").strip()
-        if not value:
-            return queryset
-        pk = EventSubscription.objects.filter(token=value).values_list("pk", flat=True).first()
-        return queryset.filter(subscription_id=pk) if pk else queryset.none()
-
-
 class ChoicesFilter(admin.SimpleListFilter):
     """Links for a fixed set of choices on a plain column."""
 
