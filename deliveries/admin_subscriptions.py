@@ -4,6 +4,7 @@ example), the failing-since state and the change page's health panel and recent 
 subscriptions sits below deliveries, so its admin cannot know about messages; this module subclasses it
 and registers the subclass in its place (imported by deliveries.admin, which autodiscover loads after
 subscriptions.admin because it imports it)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -30,7 +31,11 @@ class DeliveriesEventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, 
     ]
 
     def failing_since(self, subscription: EventSubscription):
-        return FailureStreak.objects.filter(subscription_id=subscription.pk).values_list("failing_since", flat=True).first()
+        return (
+            FailureStreak.objects.filter(subscription_id=subscription.pk)
+            .values_list("failing_since", flat=True)
+            .first()
+        )
 
     def delivery_context(self, subscription: EventSubscription) -> dict:
         attempts = list(

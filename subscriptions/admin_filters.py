@@ -1,4 +1,5 @@
 """List filters over subscriptions, for the admins of the layers above (messages, attempts, jobs)."""
+
 from __future__ import annotations
 
 from eventhub.admin_base import InputFilter

@@ -1,6 +1,7 @@
 """The rules a subscription's fields obey, as pure functions shared by the services (API, billing dialect)
 and the admin's forms, so both interfaces reject the same input with the same messages and the admin
 needs no rolled-back dry run of a service to find out."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,7 +33,9 @@ def event_types(account: Account, value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        raise InvalidInput("event_types must be a list of event type names.", {"event_types": ["Must be a list of strings."]})
+        raise InvalidInput(
+            "event_types must be a list of event type names.", {"event_types": ["Must be a list of strings."]}
+        )
     if len(value) > MAX_EVENT_TYPES:
         raise InvalidInput("Too many event_types.", {"event_types": [f"At most {MAX_EVENT_TYPES}."]})
     names = list(dict.fromkeys(value))
@@ -50,7 +53,10 @@ def description(value: Any) -> str:
     if value is None:
         return ""
     if not isinstance(value, str) or len(value) > MAX_DESCRIPTION:
-        raise InvalidInput("description is invalid.", {"description": [f"Must be a string of at most {MAX_DESCRIPTION} characters."]})
+        raise InvalidInput(
+            "description is invalid.",
+            {"description": [f"Must be a string of at most {MAX_DESCRIPTION} characters."]},
+        )
     return value
 
 

@@ -1,6 +1,7 @@
 """Disabling and enabling a subscription has one implementation (subscriptions.services.set_disabled):
 whichever interface does it, the change is audited once and the account gets an
 `event_subscription.disabled` event."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,7 +34,9 @@ def test_api_patch_enabled_again_audits_enable_and_emits_nothing_more(acme, even
     client = acme.client()
     token = client.post("/v1/event_subscriptions", {"url": URL}, format="json").json()["token"]
     client.patch(f"/v1/event_subscriptions/{token}", {"disabled": True}, format="json")
-    client.patch(f"/v1/event_subscriptions/{token}", {"disabled": True}, format="json")  # no change: no second event
+    client.patch(
+        f"/v1/event_subscriptions/{token}", {"disabled": True}, format="json"
+    )  # no change: no second event
     client.patch(f"/v1/event_subscriptions/{token}", {"disabled": False}, format="json")
     assert len(_disabled_events(acme.account)) == 1
     assert not EventSubscription.objects.get(token=token).disabled
