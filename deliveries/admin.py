@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 
-from deliveries import admin_actions
+from deliveries import admin_actions, admin_subscriptions  # noqa: F401  (admin_subscriptions: registers the subscription admin with delivery actions)
 from deliveries.admin_views import health_view, jobs_view
 from deliveries.models import (
     AttemptStatus,
@@ -16,13 +16,13 @@ from deliveries.models import (
     RecoveryJob,
     RecoveryStatus,
 )
+from eventhub.admin_accounts import ACCOUNT_LINKS
 from eventhub.admin_base import (
     AccountFilter,
     ChoicesFilter,
     CreatedWithinFilter,
     LargeTableAdmin,
     ReadOnlyAdminMixin,
-    SubscriptionTokenFilter,
     admin_link,
     duration,
     muted,
@@ -31,7 +31,9 @@ from eventhub.admin_base import (
     short_time,
     status_pill,
 )
+from eventhub.admin_events import EVENT_INLINES
 from eventhub.models import Event
+from subscriptions.admin_filters import SubscriptionTokenFilter
 from subscriptions.models import EventSubscription
 
 ATTEMPTS_SHOWN = 50
@@ -87,6 +89,47 @@ def _search_by_token(queryset, term: str, *, own_prefix: str):
     if term.startswith("msg_") and own_prefix != "msg_":
         return queryset.filter(message_id__in=Message.objects.filter(token=term).values("pk")[:1])
     return queryset.filter(token=term)
+
+
+class MessageInline(admin.TabularInline):
+    """The event's deliveries: one message per subscription, so the list is small by construction."""
+
+    model = Message
+
+    fields = ("message_link", "subscription_link", "status_pill", "attempt_count", "next_attempt", "last_attempt")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "messages (deliveries of this event)"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("subscription").order_by("-created", "-id")
+
+    @admin.display(description="message")
+    def message_link(self, message):
+        return admin_link(message, message.token)
+
+    @admin.display(description="subscription")
+    def subscription_link(self, message):
+        return admin_link(message.subscription, message.subscription.url)
+
+    @admin.display(description="status")
+    def status_pill(self, message):
+        return status_pill(message.status)
+
+    @admin.display(description="next attempt")
+    def next_attempt(self, message):
+        return short_time(message.next_attempt_at)
+
+    @admin.display(description="last attempt")
+    def last_attempt(self, message):
+        return short_time(message.last_attempt_at)
 
 
 @admin.register(Message)
@@ -248,24 +291,33 @@ class MessageAttemptAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
 class RecoveryJobAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     """The engine's recover / replay-missing jobs: what was asked, its state, how many messages it queued."""
 
-    list_display = ("token", "kind", "subscription_display", "status_display", "messages", "window", "created_display", "finished_display", "error")
+    list_display = ("token", "kind", "subscription_display", "status_display", "progress", "messages", "window", "created_display", "finished_display", "error")
     list_filter = ("kind", "status", SubscriptionTokenFilter, AccountFilter)
     list_select_related = ("subscription",)
     search_help_text = "Exact job token (rcv_…)."
-    fields = ("token", "kind", "status_display", "account", "subscription_display", "begin", "end", "messages", "created", "started_at", "finished_at", "error")
+    fields = (
+        "token", "kind", "status_display", "account", "subscription_display", "begin", "end", "progress", "messages",
+        "requested_by", "created", "started_at", "finished_at", "error",
+    )  # fmt: skip
     readonly_fields = fields
 
     @admin.display(description="subscription")
     def subscription_display(self, job: RecoveryJob):
-        return admin_link(job.subscription, job.subscription.url)
+        return admin_link(job.subscription, job.subscription.url) if job.subscription_id else muted("—")
 
     @admin.display(description="status")
     def status_display(self, job: RecoveryJob):
         css = {RecoveryStatus.DONE: "success", RecoveryStatus.FAILED: "failed", RecoveryStatus.RUNNING: "sending"}
         return status_pill(css.get(job.status, "pending"), job.status.lower())
 
+    @admin.display(description="progress")
+    def progress(self, job: RecoveryJob):
+        return f"{job.done} of {job.total}" + (f", {job.errors} error(s)" if job.errors else "")
+
     @admin.display(description="window")
     def window(self, job: RecoveryJob):
+        if job.begin is None or job.end is None:
+            return muted("—")
         return f"{job.begin:%Y-%m-%d %H:%M} → {job.end:%Y-%m-%d %H:%M}"
 
     @admin.display(description="requested", ordering="created")
@@ -275,3 +327,7 @@ class RecoveryJobAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     @admin.display(description="finished")
     def finished_display(self, job: RecoveryJob):
         return short_time(job.finished_at)
+
+
+EVENT_INLINES.append(MessageInline)
+ACCOUNT_LINKS.append(("messages", Message))

@@ -1,6 +1,7 @@
 """Admin actions that drive deliveries through the engine's own services (deliveries.services.recovery):
 resend messages, recover failed messages, replay missing ones, send an example. Small selections run
-in the request; recover, replay and big resends run as background jobs (deliveries.admin_jobs)."""
+in the request; recover, replay and big resends run as background jobs (RecoveryJob rows, which hold
+their progress). Each action calls the service with `actor=request.user`; the service writes the audit row."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -13,11 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from deliveries import admin_jobs
+from deliveries.services import recovery
 from eventhub.admin_base import action_form_step
 from eventhub.errors import HubError
 from eventhub.models import EventType
-from eventhub.services.audit import record_audit
 
 INLINE_RESEND_LIMIT = 20
 
@@ -69,22 +69,9 @@ def _jobs_link(job_id: str):
     return format_html('<a href="{}#{}">{}</a>', reverse("admin:deliveries_jobs"), job_id, job_id)
 
 
-def _engine_missing(modeladmin, request) -> bool:
-    try:
-        from deliveries.services import recovery  # noqa: F401
-    except ImportError:
-        modeladmin.message_user(request, "The delivery engine (deliveries.services.recovery) is not installed.", messages.ERROR)
-        return True
-    return False
-
-
 def _range_job(modeladmin, request, queryset, kind: str, title: str, intro: str):
     """Ask the engine for one RecoveryJob per subscription (it runs them in the background, and a
     repeated request while one runs returns that job); report how many were queued."""
-    if _engine_missing(modeladmin, request):
-        return None
-    from deliveries.services import recovery
-
     data, response = action_form_step(
         modeladmin, request, queryset, DateRangeForm, title=title, intro=intro, apply_label="Queue", initial=_default_range()
     )
@@ -94,14 +81,10 @@ def _range_job(modeladmin, request, queryset, kind: str, title: str, intro: str)
     jobs, failed = [], []
     for subscription in queryset:
         try:
-            job = service(subscription, data["begin"], data["end"])
+            job = service(subscription, data["begin"], data["end"], actor=request.user)
         except HubError as exc:
             failed.append(f"{subscription.token}: {exc.message}")
             continue
-        record_audit(
-            f"subscription.{kind}_requested", user=request.user, target=subscription,
-            job=job.token, begin=data["begin"].isoformat(), end=data["end"].isoformat(),
-        )  # fmt: skip
         jobs.append(job)
     if jobs:
         modeladmin.message_user(
@@ -135,10 +118,6 @@ def replay_missing(modeladmin, request, queryset):
 
 @admin.action(description="Send an example message…", permissions=["send_example"])
 def send_example(modeladmin, request, queryset):
-    if _engine_missing(modeladmin, request):
-        return None
-    from deliveries.services.recovery import send_example as send
-
     data, response = action_form_step(
         modeladmin, request, queryset, ExampleForm, title="Send an example message", apply_label="Send",
         intro="Sends the event type's example payload to each selected subscription now.",
@@ -148,11 +127,10 @@ def send_example(modeladmin, request, queryset):
     sent, failed = 0, []
     for subscription in queryset:
         try:
-            send(subscription, data["event_type"])
+            recovery.send_example(subscription, data["event_type"], actor=request.user)
         except HubError as exc:
             failed.append(f"{subscription.token}: {exc.message}")
             continue
-        record_audit("subscription.example_sent", user=request.user, target=subscription, event_type=data["event_type"])
         sent += 1
     modeladmin.message_user(request, f"Queued {sent} example message(s) of {data['event_type']}.", messages.SUCCESS)
     for line in failed:
@@ -162,22 +140,22 @@ def send_example(modeladmin, request, queryset):
 
 @admin.action(description="Resend the selected messages now", permissions=["resend"])
 def resend_messages(modeladmin, request, queryset):
-    if _engine_missing(modeladmin, request):
-        return None
     ids = list(queryset.values_list("pk", flat=True)[: settings.EVENTHUB_RECOVERY_MAX_MESSAGES + 1])
-    if len(ids) > settings.EVENTHUB_RECOVERY_MAX_MESSAGES:
-        modeladmin.message_user(request, f"Select at most {settings.EVENTHUB_RECOVERY_MAX_MESSAGES:,} messages.", messages.ERROR)
-        return None
     if len(ids) > INLINE_RESEND_LIMIT:
-        job_id = admin_jobs.start_job(request.user, "resend", ids, {})
+        try:
+            job = recovery.request_resend(ids, actor=request.user)
+        except HubError as exc:
+            modeladmin.message_user(request, exc.message, messages.ERROR)
+            return None
         modeladmin.message_user(
-            request, format_html("Resend of {} messages queued as job {}.", len(ids), _jobs_link(job_id)), messages.SUCCESS
+            request, format_html("Resend of {} messages queued as job {}.", len(ids), _jobs_link(job.token)), messages.SUCCESS
         )
         return None
     count, failed = 0, []
     for message in queryset.select_related("event", "subscription", "account"):
         try:
-            count += admin_jobs.resend_message(message, request.user)
+            recovery.resend(message.event, message.subscription, actor=request.user)
+            count += 1
         except HubError as exc:
             failed.append(f"{message.token}: {exc.message}")
     modeladmin.message_user(request, f"Queued {count} resend(s); they are attempted within seconds.", messages.SUCCESS)

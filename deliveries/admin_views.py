@@ -10,8 +10,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from deliveries import admin_charts, admin_jobs, health
-from deliveries.models import MessageAttempt, RecoveryJob, RecoveryStatus
+from deliveries import admin_charts, health
+from deliveries.models import MessageAttempt, RecoveryJob, RecoveryKind, RecoveryStatus
 from eventhub.admin_base import changelist_url, duration
 from subscriptions.models import EventSubscription
 
@@ -111,14 +111,13 @@ def _health_data(window: str, subscription_id: int | None, *, refresh: bool = Fa
 
 
 def jobs_view(request):
-    """Recent background jobs started from the admin, with live progress (the page refreshes itself
-    while any is running)."""
+    """Recent background jobs (RecoveryJob rows, which hold their own progress), live: the page
+    refreshes itself while any is queued or running."""
     _require_view(request, MessageAttempt)
-    jobs = admin_jobs.recent_jobs()
-    recovery_jobs = list(
-        RecoveryJob.objects.select_related("subscription", "account").order_by("-created", "-id")[:RECOVERY_JOBS_SHOWN]
-    )
-    for job in recovery_jobs:
+    recent = RecoveryJob.objects.select_related("subscription", "account").defer("message_ids").order_by("-created", "-id")
+    recovery_jobs = list(recent.exclude(kind=RecoveryKind.RESEND)[:RECOVERY_JOBS_SHOWN])
+    jobs = list(recent.filter(kind=RecoveryKind.RESEND)[:RECOVERY_JOBS_SHOWN])
+    for job in recovery_jobs + jobs:
         took = (job.finished_at - job.started_at).total_seconds() * 1000 if job.finished_at and job.started_at else None
         job.took = duration(took) if took is not None else ""
     active = (RecoveryStatus.QUEUED, RecoveryStatus.RUNNING)
@@ -128,7 +127,7 @@ def jobs_view(request):
         "jobs": jobs,
         "recovery_jobs": recovery_jobs,
         "recovery_jobs_url": changelist_url(RecoveryJob),
-        "running": any(job.state in ("queued", "running") for job in jobs) or any(j.status in active for j in recovery_jobs),
+        "running": any(j.status in active for j in recovery_jobs + jobs),
         "health_url": reverse("admin:deliveries_health"),
     }
     return TemplateResponse(request, "admin/deliveries/jobs.html", context)

@@ -141,6 +141,7 @@ class FailureStreak(models.Model):
 class RecoveryKind(models.TextChoices):
     RECOVER = "recover"
     REPLAY_MISSING = "replay_missing"
+    RESEND = "resend"  # a staff bulk resend of chosen messages (any subscriptions, any accounts)
 
 
 class RecoveryStatus(models.TextChoices):
@@ -151,17 +152,26 @@ class RecoveryStatus(models.TextChoices):
 
 
 class RecoveryJob(models.Model):
-    """A recover or replay-missing request, run in the background; the row makes a repeated request while
-    one runs a no-op and shows operators what was asked and what it touched."""
+    """A background delivery job: recover or replay missing (one subscription, a window) or a bulk resend
+    (chosen messages). The row makes a repeated request while one runs a no-op, and holds the job's
+    progress (total, done, errors), which the admin's jobs page reads."""
 
     token = models.CharField(max_length=40, unique=True, default=recovery_job_token, editable=False)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
-    subscription = models.ForeignKey(EventSubscription, on_delete=models.CASCADE, related_name="recovery_jobs")
+    # Null only for a resend of messages from several accounts / subscriptions.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    subscription = models.ForeignKey(
+        EventSubscription, on_delete=models.CASCADE, related_name="recovery_jobs", null=True, blank=True
+    )
     kind = models.CharField(max_length=20, choices=RecoveryKind.choices)
-    begin = models.DateTimeField()
-    end = models.DateTimeField()
+    begin = models.DateTimeField(null=True, blank=True)  # recover / replay missing only
+    end = models.DateTimeField(null=True, blank=True)
+    message_ids = models.JSONField(default=list, blank=True, help_text="Resend: the chosen messages.")
+    requested_by = models.CharField(max_length=150, blank=True, default="")
     status = models.CharField(max_length=10, choices=RecoveryStatus.choices, default=RecoveryStatus.QUEUED)
     messages = models.PositiveIntegerField(default=0, help_text="Messages put back on schedule or created.")
+    total = models.PositiveIntegerField(default=0, help_text="Items to process (resend: messages chosen).")
+    done = models.PositiveIntegerField(default=0, help_text="Items processed so far.")
+    errors = models.PositiveIntegerField(default=0, help_text="Items that could not be processed.")
     error = models.CharField(max_length=500, blank=True, default="")
     created = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
@@ -172,4 +182,12 @@ class RecoveryJob(models.Model):
         indexes = [models.Index(fields=["subscription", "kind", "status"], name="recovery_job_active")]
 
     def __str__(self) -> str:
+        if self.kind == RecoveryKind.RESEND:
+            return f"resend of {self.total} message(s)"
         return f"{self.kind} {self.subscription_id} [{self.begin:%Y-%m-%d %H:%M}, {self.end:%Y-%m-%d %H:%M})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == RecoveryStatus.DONE:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0

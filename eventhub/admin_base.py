@@ -9,21 +9,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin
 from django.core.paginator import Paginator
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-
-from eventhub.errors import HubError
 
 COUNT_CAP = 10_000
 MAX_PAGES = 200
@@ -187,21 +184,6 @@ class InputFilter(admin.SimpleListFilter):
         }
 
 
-class SubscriptionTokenFilter(InputFilter):
-    title = "subscription"
-    parameter_name = "subscription"
-    placeholder = "ep_…"
-
-    def queryset(self, request, queryset):
-        from subscriptions.models import EventSubscription
-
-        value = (self.value() or "").strip()
-        if not value:
-            return queryset
-        pk = EventSubscription.objects.filter(token=value).values_list("pk", flat=True).first()
-        return queryset.filter(subscription_id=pk) if pk else queryset.none()
-
-
 class ChoicesFilter(admin.SimpleListFilter):
     """Links for a fixed set of choices on a plain column."""
 
@@ -304,24 +286,7 @@ def duration(ms: int | float | None) -> str:
     return f"{ms / 1000:.2f} s" if ms >= 1000 else f"{int(round(ms))} ms"
 
 
-# --- services from forms --------------------------------------------------------------------------
-
-
-class _DryRun(Exception):
-    pass
-
-
-def service_errors(call: Callable[[], Any]) -> dict[str, list[str]] | None:
-    """Run a service inside a savepoint that is always rolled back: the form shows exactly the errors
-    the API would return, without a second copy of the validation rules."""
-    try:
-        with transaction.atomic():
-            call()
-            raise _DryRun
-    except _DryRun:
-        return None
-    except HubError as exc:
-        return exc.errors or {"__all__": [exc.message]}
+# --- service errors on forms --------------------------------------------------------------------------
 
 
 def add_service_errors(form, errors: dict[str, list[str]]) -> None:

@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from eventhub.admin_base import add_service_errors, changelist_url, pretty_json, service_errors, status_pill
+from eventhub.admin_base import add_service_errors, changelist_url, pretty_json, status_pill
+from eventhub.errors import HubError
 from eventhub.models import Event, EventType
 from eventhub.services.audit import record_audit
-from eventhub.services.catalog import EDITABLE_FIELDS, create_event_type, update_event_type
+from eventhub.services.catalog import EDITABLE_FIELDS, check_event_type, create_event_type, update_event_type
 from eventhub.services.validation import validate_submission
 
 
@@ -42,12 +43,13 @@ class EventTypeForm(forms.ModelForm):
         changes = {k: cleaned.get(k) for k in EDITABLE_FIELDS if k in cleaned}
         if changes.get("example") is None:
             changes["example"] = {}
-        if self.instance.pk:
-            errors = service_errors(lambda: update_event_type(self.instance.name, changes, account=self.instance.account))
-        else:
-            errors = service_errors(lambda: create_event_type(cleaned.get("name"), **changes))
-        if errors:
-            add_service_errors(self, errors)
+        try:  # the services' own checks, without running the service (it runs once, on save)
+            if self.instance.pk:
+                check_event_type(self.instance.name, {"schema": self.instance.schema, "example": self.instance.example, **changes}, partial=True)
+            else:
+                check_event_type(cleaned.get("name"), changes)
+        except HubError as exc:
+            add_service_errors(self, exc.errors or {"__all__": [exc.message]})
         self.service_changes = changes
         return cleaned
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
-from deliveries.models import Message
 from eventhub.admin_base import (
     AccountFilter,
     ChoicesFilter,
@@ -23,6 +22,8 @@ from eventhub.admin_base import (
 from eventhub.models import Entity, Event, EventCategory, EventType
 
 CAUSED_SHOWN = 50
+# Inlines shown on an event's page, added by the higher apps' admins (deliveries adds its messages).
+EVENT_INLINES: list[type] = []
 
 
 class EventTypeFilter(admin.SimpleListFilter):
@@ -84,47 +85,6 @@ class ExampleFilter(ChoicesFilter):
         return queryset
 
 
-class MessageInline(admin.TabularInline):
-    """The event's deliveries: one message per subscription, so the list is small by construction."""
-
-    model = Message
-
-    fields = ("message_link", "subscription_link", "status_pill", "attempt_count", "next_attempt", "last_attempt")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = "messages (deliveries of this event)"
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("subscription").order_by("-created", "-id")
-
-    @admin.display(description="message")
-    def message_link(self, message):
-        return admin_link(message, message.token)
-
-    @admin.display(description="subscription")
-    def subscription_link(self, message):
-        return admin_link(message.subscription, message.subscription.url)
-
-    @admin.display(description="status")
-    def status_pill(self, message):
-        return status_pill(message.status)
-
-    @admin.display(description="next attempt")
-    def next_attempt(self, message):
-        return short_time(message.next_attempt_at)
-
-    @admin.display(description="last attempt")
-    def last_attempt(self, message):
-        return short_time(message.last_attempt_at)
-
-
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     list_display = ("token", "type_display", "account_name", "created_display", "caused_marker", "example_marker")
@@ -133,7 +93,6 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     token_search_fields = ("token", "idempotency_key")
     search_help_text = "Exact event token (evt_…) or idempotency key."
     sortable_by = ("created_display",)
-    inlines = (MessageInline,)
     fieldsets = (
         (None, {"fields": ("token", "event_type_link", "account_link", "created", "occurred_at", "processed_at", "idempotency_key", "is_example")}),
         ("Causality", {"fields": ("caused_by_link", "caused_events")}),
@@ -147,6 +106,9 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
         "is_example", "caused_by_link", "caused_events", "entity_type", "entity_id", "payload_pretty",
         "previous_state_pretty", "schema_errors_pretty",
     )  # fmt: skip
+
+    def get_inlines(self, request, obj):
+        return tuple(EVENT_INLINES)
 
     def get_queryset(self, request):
         # The list never shows payloads: deferring them keeps a page of 50 events small.

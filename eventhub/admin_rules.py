@@ -14,14 +14,14 @@ from eventhub.admin_base import (
     AccountFilter,
     add_service_errors,
     pretty_json,
-    service_errors,
     short_time,
     status_pill,
 )
+from eventhub.errors import HubError
 from eventhub.models import Event, NotificationRule
 from eventhub.rules.expression import InvalidCalculation, compile_calculation
 from eventhub.selectors import type_keys
-from eventhub.services.rules import FIELDS, create_rule, delete_rule, update_rule
+from eventhub.services.rules import FIELDS, check_rule, create_rule, delete_rule, update_rule
 
 
 class NotificationRuleForm(forms.ModelForm):
@@ -40,12 +40,11 @@ class NotificationRuleForm(forms.ModelForm):
         if self.errors:
             return cleaned
         values = {k: cleaned.get(k) for k in FIELDS if k in cleaned}
-        if self.instance.pk:
-            errors = service_errors(lambda: update_rule(self.instance, values))
-        else:
-            errors = service_errors(lambda: create_rule(cleaned["account"], **values))
-        if errors:
-            add_service_errors(self, errors)
+        account = self.instance.account if self.instance.pk else cleaned.get("account")
+        try:  # the services' own checks, without running the service (it runs once, on save)
+            check_rule(account, {"description": "", "calculation": "", **values})
+        except HubError as exc:
+            add_service_errors(self, exc.errors or {"__all__": [exc.message]})
         self.service_values = values
         return cleaned
 

@@ -15,14 +15,19 @@ from eventhub.admin_base import (
     add_service_errors,
     admin_link,
     changelist_url,
-    service_errors,
     short_time,
     status_pill,
 )
+from eventhub.errors import HubError
 from eventhub.models import Event
 from eventhub.services.audit import record_audit
 from scheduled_events.models import ScheduledEventConfiguration, ScheduledOccurrence
-from scheduled_events.services import create_configuration, delete_configuration, update_configuration
+from scheduled_events.services import (
+    check_configuration,
+    create_configuration,
+    delete_configuration,
+    update_configuration,
+)
 
 FIELDS = ("name", "entity", "field", "offset", "active")
 
@@ -43,13 +48,10 @@ class ConfigurationForm(forms.ModelForm):
         if self.errors:
             return cleaned
         values = {k: cleaned.get(k) for k in FIELDS}
-        if self.instance.pk:
-            fresh = ScheduledEventConfiguration.objects.get(pk=self.instance.pk)
-            errors = service_errors(lambda: update_configuration(fresh, backfill=cleaned.get("backfill"), **values))
-        else:
-            errors = service_errors(lambda: create_configuration(cleaned["account"], backfill=bool(cleaned.get("backfill")), **values))
-        if errors:
-            add_service_errors(self, errors)
+        try:  # the services' own checks, without running the service (it runs once, on save)
+            check_configuration({**values, "backfill": bool(cleaned.get("backfill"))})
+        except HubError as exc:
+            add_service_errors(self, exc.errors or {"__all__": [exc.message]})
         self.service_values = {**values, "backfill": bool(cleaned.get("backfill"))}
         return cleaned
 

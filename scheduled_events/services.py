@@ -38,8 +38,9 @@ class SchedulerReport:
     fired: int
 
 
-def _checked(values: dict[str, Any]) -> dict[str, Any]:
-    """Validate a full configuration body; errors name each failing field."""
+def check_configuration(values: dict[str, Any]) -> dict[str, Any]:
+    """Validate a full configuration body (no writes); errors name each failing field. The services
+    and the admin form both call it."""
     errors: dict[str, list[str]] = {}
     name, entity, field, offset = (values.get(k) for k in ("name", "entity", "field", "offset"))
     if not isinstance(entity, str) or not ENTITY.match(entity) or len(entity) > 100:
@@ -94,7 +95,7 @@ def create_configuration(
     active: bool = True,
 ) -> ScheduledEventConfiguration:
     """A new configuration; it fires for future times only unless `backfill` (see scheduled_events.planning)."""
-    values = _checked(
+    values = check_configuration(
         {
             "name": name,
             "entity": entity,
@@ -128,7 +129,7 @@ def update_configuration(
     """Full replace with an optimistic version check; the scheduler replans its occurrences on the next run."""
     values = {"name": name, "entity": entity, "field": field, "offset": offset}
     values.update({k: v for k, v in (("backfill", backfill), ("active", active)) if v is not None})
-    _checked(values)
+    check_configuration(values)
     try:
         with transaction.atomic():
             locked = ScheduledEventConfiguration.objects.select_for_update().get(pk=configuration.pk)

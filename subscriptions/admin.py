@@ -1,9 +1,9 @@
-"""Admin for event subscriptions (webhook endpoints). Every change goes through subscriptions.services
-and every change to delivery state or credentials is audited; delivery actions (recover, replay,
-send example) come from deliveries.admin_actions so they share the engine's services."""
+"""Admin for event subscriptions (webhook endpoints). Every change calls the one service the API calls
+(subscriptions.services) with `actor=request.user`, so the service writes the audit row; the form checks
+input with the same validators (subscriptions.validators). Delivery actions and the delivery panels of
+the change page belong to a higher layer: deliveries.admin_subscriptions registers a subclass adding them
+through the `failing_since` and `delivery_context` hooks."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,22 +17,21 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from deliveries import admin_actions
+from eventhub.admin_accounts import ACCOUNT_LINKS
 from eventhub.admin_base import (
     AccountFilter,
     ChoicesFilter,
     LargeTablePaginator,
     action_form_step,
     add_service_errors,
-    changelist_url,
     muted,
-    service_errors,
     short_time,
     status_pill,
 )
+from eventhub.errors import HubError
 from eventhub.models import AuditLogEntry, EventType
-from eventhub.services.audit import record_audit
-from subscriptions.models import DisabledReason, EventSubscription
+from subscriptions import validators
+from subscriptions.models import EventSubscription
 from subscriptions.services import (
     create_subscription,
     current_secret,
@@ -41,8 +40,6 @@ from subscriptions.services import (
     set_disabled,
     update_subscription,
 )
-
-RECENT_ATTEMPTS = 20
 
 
 class EventSubscriptionForm(forms.ModelForm):
@@ -69,21 +66,23 @@ class EventSubscriptionForm(forms.ModelForm):
         self.fields["event_types"].choices = [(n, n) for n in names + current]
 
     def clean(self):
+        """The services' own validators, once; the save then hands the checked values to the service
+        (a CheckedUrl is not resolved again)."""
         cleaned = super().clean()
         if self.errors:
             return cleaned
-        values = {
-            "url": cleaned.get("url"),
-            "description": cleaned.get("description") or "",
-            "event_types": list(cleaned.get("event_types") or []),
-        }
-        if self.instance.pk:
-            fresh = EventSubscription.objects.get(pk=self.instance.pk)
-            errors = service_errors(lambda: update_subscription(fresh, values))
-        else:
-            errors = service_errors(lambda: create_subscription(cleaned["account"], **values))
-        if errors:
-            add_service_errors(self, errors)
+        account = self.instance.account if self.instance.pk else cleaned.get("account")
+        values: dict = {}
+        checks = (
+            ("url", lambda: validators.endpoint_url(cleaned.get("url"))),
+            ("description", lambda: validators.description(cleaned.get("description") or "")),
+            ("event_types", lambda: validators.event_types(account, list(cleaned.get("event_types") or []))),
+        )
+        for name, check in checks:
+            try:
+                values[name] = check()
+            except HubError as exc:
+                add_service_errors(self, exc.errors or {name: [exc.message]})
         self.service_values = values
         return cleaned
 
@@ -107,35 +106,8 @@ class StateFilter(ChoicesFilter):
         return queryset
 
 
-def disable_subscription(request, subscription: EventSubscription, reason: str) -> bool:
-    if subscription.disabled:
-        return False
-    set_disabled(subscription, True, DisabledReason.MANUAL)
-    record_audit("subscription.disabled", user=request.user, target=subscription, reason=reason)
-    return True
-
-
-def enable_subscription(request, subscription: EventSubscription) -> bool:
-    if not subscription.disabled:
-        return False
-    set_disabled(subscription, False)
-    record_audit("subscription.enabled", user=request.user, target=subscription)
-    return True
-
-
-def rotate_subscription_secret(request, subscription: EventSubscription) -> EventSubscription:
-    rotated = rotate_secret(subscription)
-    record_audit(
-        "subscription.secret_rotated",
-        user=request.user,
-        target=rotated,
-        previous_secret_expires_at=rotated.previous_secret_expires_at.isoformat(),
-    )
-    return rotated
-
-
 @admin.register(EventSubscription)
-class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.ModelAdmin):
+class EventSubscriptionAdmin(admin.ModelAdmin):
     form = EventSubscriptionForm
     change_form_template = "admin/subscriptions/eventsubscription/change_form.html"
     list_display = ("token", "url_display", "account_name", "state", "types_display", "created_display")
@@ -150,9 +122,6 @@ class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.Mode
         "enable",
         "disable",
         "rotate",
-        admin_actions.recover_failed,
-        admin_actions.replay_missing,
-        admin_actions.send_example,
     ]
 
     def get_fields(self, request, obj=None):
@@ -167,16 +136,14 @@ class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.Mode
 
     def save_model(self, request, obj, form, change):
         if change:
-            saved = update_subscription(EventSubscription.objects.get(pk=obj.pk), form.service_values)
-            record_audit("subscription.updated", user=request.user, target=saved, fields=sorted(form.changed_data))
+            changes = {k: v for k, v in form.service_values.items() if k in form.changed_data}
+            saved = update_subscription(EventSubscription.objects.get(pk=obj.pk), changes, actor=request.user)
         else:
-            saved = create_subscription(form.cleaned_data["account"], **form.service_values)
-            record_audit("subscription.created", user=request.user, target=saved)
+            saved = create_subscription(form.cleaned_data["account"], **form.service_values, actor=request.user)
         obj.pk, obj.token, obj.version = saved.pk, saved.token, saved.version
 
     def delete_model(self, request, obj):
-        record_audit("subscription.deleted", user=request.user, target=obj, url=obj.url)
-        delete_subscription(obj)
+        delete_subscription(obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for subscription in queryset:
@@ -214,9 +181,7 @@ class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.Mode
     @admin.display(description="state")
     def state_detail(self, subscription: EventSubscription):
         if not subscription.disabled:
-            from deliveries.models import FailureStreak
-
-            since = FailureStreak.objects.filter(subscription_id=subscription.pk).values_list("failing_since", flat=True).first()
+            since = self.failing_since(subscription)
             if since is None:
                 return status_pill("success", "enabled")
             return format_html(
@@ -227,7 +192,8 @@ class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.Mode
             AuditLogEntry.objects.filter(object_token=subscription.token, action="subscription.disabled")
             .order_by("-created", "-id").values("details").first()
         )  # fmt: skip
-        reason = (entry or {}).get("details", {}).get("reason", "")
+        details = (entry or {}).get("details", {})
+        reason = details["detail"] if "detail" in details else details.get("reason", "")  # older rows: reason only
         return format_html(
             "{} since {}{}",
             status_pill("failed", f"disabled · {subscription.get_disabled_reason_display() or 'manual'}"),
@@ -239,7 +205,7 @@ class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.Mode
 
     @admin.action(description="Enable the selected subscriptions", permissions=["change"])
     def enable(self, request, queryset):
-        changed = sum(enable_subscription(request, s) for s in queryset)
+        changed = sum(set_disabled(s, False, actor=request.user) for s in queryset)
         self.message_user(request, f"Enabled {changed} subscription(s).", messages.SUCCESS)
 
     @admin.action(description="Disable the selected subscriptions…", permissions=["change"])
@@ -251,13 +217,13 @@ class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.Mode
         )  # fmt: skip
         if response is not None:
             return response
-        changed = sum(disable_subscription(request, s, data["reason"]) for s in queryset)
+        changed = sum(set_disabled(s, True, detail=data["reason"], actor=request.user) for s in queryset)
         self.message_user(request, f"Disabled {changed} subscription(s).", messages.SUCCESS)
         return None
 
     @admin.action(description="Rotate the signing secret of the selected subscriptions", permissions=["change"])
     def rotate(self, request, queryset):
-        count = sum(1 for s in queryset if rotate_subscription_secret(request, s))
+        count = sum(1 for s in queryset if rotate_secret(s, actor=request.user))
         hours = int(_grace_hours())
         self.message_user(request, f"Rotated {count} secret(s); the previous secrets keep signing for {hours} h.", messages.SUCCESS)
 
@@ -279,8 +245,7 @@ class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.Mode
 
     def reveal_secret_view(self, request, object_id):
         subscription = self._subscription_for_change(request, object_id)
-        record_audit("subscription.secret_revealed", user=request.user, target=subscription)
-        secret = current_secret(subscription)
+        secret = current_secret(subscription, actor=request.user)
         if request.headers.get("x-requested-with") == "fetch":
             return JsonResponse({"secret": secret}, headers={"Cache-Control": "no-store"})
         context = {
@@ -296,7 +261,7 @@ class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.Mode
 
     def rotate_secret_view(self, request, object_id):
         subscription = self._subscription_for_change(request, object_id)
-        rotated = rotate_subscription_secret(request, subscription)
+        rotated = rotate_secret(subscription, actor=request.user)
         self.message_user(
             request,
             f"Secret rotated. The previous secret keeps signing (second signature) until "
@@ -308,34 +273,34 @@ class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.Mode
     def state_view(self, request, object_id):
         subscription = self._subscription_for_change(request, object_id)
         if request.POST.get("state") == "enable":
-            enable_subscription(request, subscription)
+            set_disabled(subscription, False, actor=request.user)
             self.message_user(request, "Subscription enabled; pending messages resume.", messages.SUCCESS)
         else:
             reason = (request.POST.get("disable_reason") or "").strip()
             if not reason:
                 self.message_user(request, "Give a reason to disable the subscription.", messages.ERROR)
             else:
-                disable_subscription(request, subscription, reason[:500])
+                set_disabled(subscription, True, detail=reason[:500], actor=request.user)
                 self.message_user(request, "Subscription disabled.", messages.SUCCESS)
         return HttpResponseRedirect(reverse("admin:subscriptions_eventsubscription_change", args=[subscription.pk]))
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        from deliveries import health
-        from deliveries.models import Message, MessageAttempt
+    # --- hooks a higher layer (deliveries.admin_subscriptions) fills in ---------------------------------
 
+    def failing_since(self, subscription: EventSubscription):
+        """When the current run of failed deliveries began (None: healthy, or unknown at this layer)."""
+        return None
+
+    def delivery_context(self, subscription: EventSubscription) -> dict:
+        """Extra change-page context: recent attempts, 24 h stats and links (the template hides what is absent)."""
+        return {}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
         subscription = EventSubscription.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
         if subscription is not None:
-            since = timezone.now() - timedelta(days=1)
-            attempts = list(
-                MessageAttempt.objects.filter(subscription_id=subscription.pk)
-                .select_related("event").order_by("-created", "-id")[:RECENT_ATTEMPTS]
-            )  # fmt: skip
             extra_context.update(
                 {
                     "subscription": subscription,
-                    "recent_attempts": attempts,
-                    "stats_24h": health.subscription_stats(subscription.pk, since),
                     "secret_prefix": "whsec_",
                     "previous_secret_active": bool(
                         subscription.previous_secret_encrypted
@@ -345,9 +310,7 @@ class EventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, admin.Mode
                     "reveal_url": reverse("admin:subscriptions_eventsubscription_reveal", args=[subscription.pk]),
                     "rotate_url": reverse("admin:subscriptions_eventsubscription_rotate", args=[subscription.pk]),
                     "state_url": reverse("admin:subscriptions_eventsubscription_state", args=[subscription.pk]),
-                    "attempts_url": changelist_url(MessageAttempt, subscription=subscription.token),
-                    "messages_url": changelist_url(Message, subscription=subscription.token),
-                    "health_url": reverse("admin:deliveries_health") + f"?subscription={subscription.token}",
+                    **self.delivery_context(subscription),
                 }
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -363,3 +326,6 @@ def _auto_disable_days() -> str:
     from django.conf import settings
 
     return f"{settings.EVENTHUB_AUTO_DISABLE_DAYS:g}"
+
+
+ACCOUNT_LINKS.append(("subscriptions", EventSubscription))

@@ -133,7 +133,8 @@ def update_webhook_destination(
 
 
 def set_webhook_active(subscription: EventSubscription, active: bool, *, actor: Actor = None) -> EventSubscription:
-    return services.set_disabled(subscription, not active, actor=actor)
+    services.set_disabled(subscription, not active, actor=actor)
+    return subscription
 
 
 def delete_webhook_destination(subscription: EventSubscription, *, actor: Actor = None) -> EventSubscription:

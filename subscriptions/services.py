@@ -1,4 +1,8 @@
-"""Subscription workflows: create, change, disable/enable, delete, and secret rotation with a grace period."""
+"""Subscription workflows: create, change, disable/enable, delete, and secret rotation with a grace period.
+
+Each state change has exactly one function here, called by the API, the billing dialect, the admin and
+the delivery engine alike; it writes the audit row (for `actor`) and the side effects, so no interface
+can change a subscription with different consequences than another."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -8,45 +12,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from eventhub.errors import InvalidInput
 from eventhub.models import Account
-from eventhub.selectors import event_types_named
 from eventhub.services.audit import Actor, record_action
+from eventhub.services.catalog import ensure_event_type
+from eventhub.services.ingest import EventSpec, record_events
+from subscriptions import validators
 from subscriptions.models import Dialect, DisabledReason, EventSubscription
 from subscriptions.secrets import decrypt_secret, encrypt_secret, new_signing_secret
-from subscriptions.ssrf import check_endpoint_url
 
-MAX_EVENT_TYPES = 500
-MAX_DESCRIPTION = 2000
-
-
-def _check_event_types(account: Account, event_types: Any) -> list[str]:
-    """Names of global types or the account's own; another account's notification./scheduled. types
-    are unknown here, exactly as if they did not exist."""
-    if event_types is None:
-        return []
-    if not isinstance(event_types, list) or not all(isinstance(t, str) for t in event_types):
-        raise InvalidInput("event_types must be a list of event type names.", {"event_types": ["Must be a list of strings."]})
-    if len(event_types) > MAX_EVENT_TYPES:
-        raise InvalidInput("Too many event_types.", {"event_types": [f"At most {MAX_EVENT_TYPES}."]})
-    names = list(dict.fromkeys(event_types))
-    known = set(event_types_named(account, names))
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise InvalidInput(
-            f"Unknown event type {unknown[0][:128]!r}.",
-            {"event_types": [f"Unknown event type {n[:128]!r}." for n in unknown[:10]]},
-        )
-    return names
-
-
-def _check_description(description: Any) -> str:
-    if description is None:
-        return ""
-    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION:
-        raise InvalidInput("description is invalid.", {"description": [f"Must be a string of at most {MAX_DESCRIPTION} characters."]})
-    return description
-
+DISABLED_EVENT_TYPE = "event_subscription.disabled"
 
 def create_subscription(
     account: Account,
@@ -62,9 +36,9 @@ def create_subscription(
     """A new endpoint with a fresh signing secret; `disabled=True` records a manual disable. Audited for `actor`."""
     subscription = EventSubscription(
         account=account,
-        url=check_endpoint_url(url),
-        description=_check_description(description),
-        event_types=_check_event_types(account, event_types),
+        url=validators.endpoint_url(url),
+        description=validators.description(description),
+        event_types=validators.event_types(account, event_types),
         secret_encrypted=encrypt_secret(new_signing_secret()),
         dialect=dialect,
         **destination_fields,
@@ -77,25 +51,26 @@ def create_subscription(
 
 
 def update_subscription(subscription: EventSubscription, changes: dict[str, Any], *, actor: Actor = None) -> EventSubscription:
-    """Apply the given fields only (PATCH semantics); re-enabling clears the disable reason. Audited for `actor`
-    (the field names only: credentials are secrets)."""
+    """Apply the given fields only (PATCH semantics). A change of `disabled` goes through set_disabled, with
+    its audit row and event. Audited for `actor` (the field names only: credentials are secrets)."""
     if "url" in changes:
-        subscription.url = check_endpoint_url(changes["url"])
+        subscription.url = validators.endpoint_url(changes["url"])
     if "description" in changes:
-        subscription.description = _check_description(changes["description"])
+        subscription.description = validators.description(changes["description"])
     if "event_types" in changes:
-        subscription.event_types = _check_event_types(subscription.account, changes["event_types"])
+        subscription.event_types = validators.event_types(subscription.account, changes["event_types"])
     for key in ("name", "code", "credentials"):
         if key in changes:
             setattr(subscription, key, changes[key])
-    if "disabled" in changes and changes["disabled"] is not None:
-        if not isinstance(changes["disabled"], bool):
-            raise InvalidInput("disabled must be a boolean.", {"disabled": ["Must be true or false."]})
-        _apply_disabled(subscription, changes["disabled"], DisabledReason.MANUAL)
+    disabled = changes.get("disabled")
+    if disabled is not None:
+        validators.disabled_flag(disabled)
     subscription.version += 1
     with transaction.atomic():
         subscription.save()
         record_action(actor, "subscription.updated", target=subscription, fields=sorted(changes))
+        if disabled is not None:
+            set_disabled(subscription, disabled, actor=actor)
     return subscription
 
 
@@ -106,14 +81,53 @@ def _apply_disabled(subscription: EventSubscription, disabled: bool, reason: str
         subscription.disabled, subscription.disabled_reason, subscription.disabled_at = False, "", None
 
 
-@transaction.atomic
 def set_disabled(
-    subscription: EventSubscription, disabled: bool, reason: str = DisabledReason.MANUAL, *, actor: Actor = None
-) -> EventSubscription:
-    _apply_disabled(subscription, disabled, reason)
-    subscription.save(update_fields=["disabled", "disabled_reason", "disabled_at", "updated"])
-    record_action(actor, "subscription.disabled" if disabled else "subscription.enabled", target=subscription)
-    return subscription
+    subscription: EventSubscription,
+    disabled: bool,
+    reason: str = DisabledReason.MANUAL,
+    *,
+    detail: str = "",
+    actor: Actor = None,
+) -> bool:
+    """Disable or enable, the one way every interface does it; False (and nothing written) when the
+    subscription is already in that state. Disabling, by anyone or by the engine (`reason` gone or
+    failing), tells the account with an `event_subscription.disabled` event; `detail` is the human reason.
+    Pending messages stay: the engine fails those that come due while disabled (recover brings them back)."""
+    with transaction.atomic():
+        locked = EventSubscription.objects.select_for_update().select_related("account").get(pk=subscription.pk)
+        if locked.disabled == disabled:
+            _copy_state(locked, subscription)
+            return False
+        _apply_disabled(locked, disabled, reason)
+        locked.save(update_fields=["disabled", "disabled_reason", "disabled_at", "updated"])
+        if disabled:
+            record_action(actor, "subscription.disabled", target=locked, reason=reason, detail=detail)
+            _emit_disabled_event(locked, reason, detail)
+        else:
+            record_action(actor, "subscription.enabled", target=locked)
+    _copy_state(locked, subscription)
+    return True
+
+
+def _copy_state(source: EventSubscription, target: EventSubscription) -> None:
+    for name in ("disabled", "disabled_reason", "disabled_at", "updated"):
+        setattr(target, name, getattr(source, name))
+
+
+def _emit_disabled_event(subscription: EventSubscription, reason: str, detail: str) -> None:
+    event_type = ensure_event_type(
+        DISABLED_EVENT_TYPE, category="other", description="The hub disabled an event subscription.",
+        example={"event_subscription_token": "ep_example", "reason": "gone", "url": "https://example.com/hook"},
+    )  # fmt: skip
+    payload = {
+        "event_type": DISABLED_EVENT_TYPE,
+        "event_subscription_token": subscription.token,
+        "url": subscription.url,
+        "reason": reason,
+        "detail": detail,
+        "disabled_at": subscription.disabled_at.isoformat(),
+    }
+    record_events(subscription.account, [EventSpec(event_type, payload)])
 
 
 @transaction.atomic

@@ -21,9 +21,9 @@ from deliveries.services.dispatch import FIRST, RETRY
 from eventhub import metrics
 from eventhub.bulk import bulk_insert
 from subscriptions.models import DisabledReason, EventSubscription
+from subscriptions.services import set_disabled
 
 logger = logging.getLogger(__name__)
-DISABLED_EVENT_TYPE = "event_subscription.disabled"
 _MESSAGE_FIELDS = ("status", "attempt_count", "schedule_step", "next_attempt_at", "last_attempt_at", "succeeded_at")
 # PostgreSQL needs the VALUES columns typed (NULLs would be text); SQLite must not cast (text datetimes).
 _PG_ROW = "(%s::bigint, %s, %s::integer, %s::integer, %s::timestamptz, %s::timestamptz, %s::timestamptz)"
@@ -177,30 +177,11 @@ def _update_streaks(
 
 
 def disable_subscription(subscription: EventSubscription, reason: str, detail: str) -> bool:
-    """Disable (once) and tell the account with an `event_subscription.disabled` event."""
-    from eventhub.services.catalog import ensure_event_type
-    from eventhub.services.ingest import EventSpec, record_events
-    from subscriptions.services import set_disabled
-
-    with transaction.atomic():
-        fresh = EventSubscription.objects.select_for_update().select_related("account").filter(pk=subscription.pk, disabled=False).first()
-        if fresh is None:
-            return False
-        set_disabled(fresh, True, reason)
-        event_type = ensure_event_type(
-            DISABLED_EVENT_TYPE, category="other", description="The hub disabled an event subscription.",
-            example={"event_subscription_token": "ep_example", "reason": "gone", "url": "https://example.com/hook"},
-        )  # fmt: skip
-        payload = {
-            "event_type": DISABLED_EVENT_TYPE,
-            "event_subscription_token": fresh.token,
-            "url": fresh.url,
-            "reason": reason,
-            "detail": detail,
-            "disabled_at": fresh.disabled_at.isoformat(),
-        }
-        record_events(fresh.account, [EventSpec(event_type, payload)])
-    logger.warning("disabled subscription %s (%s): %s", fresh.token, reason, detail)
+    """Disable (once) through the one disable service, which tells the account with an
+    `event_subscription.disabled` event; here only the engine's own logs and metrics are added."""
+    if not set_disabled(subscription, True, reason, detail=detail):
+        return False
+    logger.warning("disabled subscription %s (%s): %s", subscription.token, reason, detail)
     metrics.subscription_disabled(reason)
-    oplog.disabled(fresh, reason)
+    oplog.disabled(subscription, reason)
     return True

@@ -1,6 +1,7 @@
 """Resend, recover, replay missing and send example: the operations clients (API) and staff (admin)
-use to get messages delivered again. Recover and replay missing run as background jobs (RecoveryJob
-rows), are idempotent and capped (EVENTHUB_RECOVERY_MAX_DAYS, EVENTHUB_RECOVERY_MAX_MESSAGES).
+use to get messages delivered again. Recover, replay missing and bulk resend run as background jobs
+(RecoveryJob rows holding their progress), are idempotent and capped (EVENTHUB_RECOVERY_MAX_DAYS,
+EVENTHUB_RECOVERY_MAX_MESSAGES).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from kombu.exceptions import OperationalError
 from deliveries import oplog
 from deliveries.models import Message, MessageStatus, RecoveryJob, RecoveryKind, RecoveryStatus
 from deliveries.services.dispatch import FIRST, kick, kick_on_commit
-from eventhub.errors import InvalidInput, NotFound
+from eventhub.errors import HubError, InvalidInput, NotFound
 from eventhub.models import Event
 from eventhub.selectors import event_types_named, type_keys
 from eventhub.services.audit import Actor, record_action
@@ -165,20 +166,76 @@ def run_job(job_id: int) -> RecoveryJob | None:
     if not RecoveryJob.objects.filter(id=job_id, status=RecoveryStatus.QUEUED).update(status=RecoveryStatus.RUNNING, started_at=now):
         return None
     job = RecoveryJob.objects.select_related("subscription").get(id=job_id)
-    work = recover_messages if job.kind == RecoveryKind.RECOVER else replay_missing_messages
     try:
-        job.messages = work(job.subscription, job.begin, job.end, now)
+        if job.kind == RecoveryKind.RESEND:
+            job.messages = resend_job_messages(job)
+        else:
+            work = recover_messages if job.kind == RecoveryKind.RECOVER else replay_missing_messages
+            job.messages = work(job.subscription, job.begin, job.end, now)
+            job.total = job.done = job.messages
     except Exception as exc:
         job.status, job.error, job.finished_at = RecoveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500], timezone.now()
         job.save(update_fields=["status", "error", "finished_at"])
         oplog.recovery_job(job)
         raise
     job.status, job.finished_at = RecoveryStatus.DONE, timezone.now()
-    job.save(update_fields=["status", "messages", "finished_at"])
+    job.save(update_fields=["status", "messages", "total", "done", "errors", "error", "finished_at"])
     oplog.recovery_job(job)
     if job.messages:
         kick(FIRST)
     return job
+
+
+def request_resend(message_ids: list[int], *, actor: Actor = None) -> RecoveryJob:
+    """Queue a resend of the chosen messages as one background job; one audit row for the request
+    (`messages.resend_requested`), progress on the job row."""
+    ids = list(dict.fromkeys(int(pk) for pk in message_ids))
+    if not ids:
+        raise InvalidInput("Choose at least one message.", {"message_ids": ["This field is required."]})
+    if len(ids) > settings.EVENTHUB_RECOVERY_MAX_MESSAGES:
+        limit = settings.EVENTHUB_RECOVERY_MAX_MESSAGES
+        raise InvalidInput(f"At most {limit:,} messages per resend.", {"message_ids": [f"At most {limit:,}."]})
+    scope = Message.objects.filter(pk__in=ids[:1000])
+    accounts = set(scope.values_list("account_id", flat=True))
+    subscriptions = set(scope.values_list("subscription_id", flat=True))
+    with transaction.atomic():
+        job = RecoveryJob.objects.create(
+            kind=RecoveryKind.RESEND, message_ids=ids, total=len(ids), created=timezone.now(),
+            account_id=accounts.pop() if len(accounts) == 1 and len(ids) <= 1000 else None,
+            subscription_id=subscriptions.pop() if len(subscriptions) == 1 and len(ids) <= 1000 else None,
+            requested_by=getattr(actor, "get_username", lambda: "")() if actor is not None else "",
+        )  # fmt: skip
+        record_action(actor, "messages.resend_requested", target=job, job=job.token, total=len(ids))
+        transaction.on_commit(lambda: enqueue_job(job.id), robust=True)
+    return job
+
+
+RESEND_CHUNK = 100
+
+
+def resend_job_messages(job: RecoveryJob) -> int:
+    """Resend the job's messages in chunks, writing progress after each; a message that cannot be resent
+    (deleted, its subscription disabled or no longer taking its type) counts as an error, the rest go on.
+    Running it twice resends twice, which a resend allows (one more attempt, same webhook-id)."""
+    job.done = job.errors = job.messages = 0
+    for start in range(0, len(job.message_ids), RESEND_CHUNK):
+        chunk = job.message_ids[start : start + RESEND_CHUNK]
+        found = {m.pk: m for m in Message.objects.filter(pk__in=chunk).select_related("event", "subscription")}
+        with transaction.atomic():
+            for pk in chunk:
+                message = found.get(pk)
+                try:
+                    if message is None:
+                        raise NotFound(f"Message {pk} no longer exists.")
+                    with transaction.atomic():
+                        resend(message.event, message.subscription)
+                    job.messages += 1
+                except HubError as exc:
+                    job.errors += 1
+                    job.error = f"{message.token if message else pk}: {exc.message}"[:500]
+                job.done += 1
+            job.save(update_fields=["done", "errors", "messages", "error"])
+    return job.messages
 
 
 def recover_messages(subscription: EventSubscription, begin: datetime, end: datetime, now: datetime) -> int:

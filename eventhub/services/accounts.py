@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventhub.models import Account, ApiKey
-from eventhub.services.audit import record_audit
+from eventhub.services.audit import Actor, record_action, record_audit
 
 KEY_PREFIX = "ehk_"
 _LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -38,12 +38,14 @@ def create_account(name: str, *, retention_days: int | None = None) -> Account:
     return account
 
 
-def issue_api_key(account: Account | None, *, name: str = "", is_staff: bool = False) -> IssuedKey:
-    """Create a key; the raw value is returned here once and never stored."""
+def issue_api_key(account: Account | None, *, name: str = "", is_staff: bool = False, actor: Actor = None) -> IssuedKey:
+    """Create a key; the raw value is returned here once and never stored. Audited for `actor`."""
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(
-        account=account, name=name, is_staff=is_staff, prefix=raw[:12], digest=key_digest(raw)
-    )
+    with transaction.atomic():
+        key = ApiKey.objects.create(
+            account=account, name=name, is_staff=is_staff, prefix=raw[:12], digest=key_digest(raw)
+        )
+        record_action(actor, "api_key.issued", target=key, account=account, key_id=key.key_id)
     return IssuedKey(api_key=key, raw_key=raw)
 
 
@@ -75,12 +77,14 @@ def _touch_last_used(key: ApiKey) -> None:
         key.last_used_at = now
 
 
-def revoke_api_key(key: ApiKey) -> ApiKey:
+def revoke_api_key(key: ApiKey, *, actor: Actor = None) -> ApiKey:
     """Revoke at once: the raw key and every OAuth token issued for it are refused from now on.
-    (The admin action that calls this writes the audit row.)"""
+    Audited for `actor` (once: revoking a revoked key changes nothing)."""
     if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            key.revoked_at = timezone.now()
+            key.save(update_fields=["revoked_at"])
+            record_action(actor, "api_key.revoked", target=key, account=key.account, key_id=key.key_id)
     return key
 
 

@@ -102,8 +102,17 @@ def _check_fields(data: dict[str, Any], *, partial: bool) -> dict[str, list[str]
     return errors
 
 
-def create_event_type(name: Any, **fields: Any) -> EventType:
-    """A global catalog type (staff, admin, tests)."""
+def check_event_type(name: Any, fields: dict[str, Any], *, partial: bool = False) -> None:
+    """Validate a type's name (unless `partial`, an update: the name is fixed) and fields, with no writes:
+    the services and the admin form both call it."""
+    if not partial:
+        _check_name(name)
+    errors = _check_fields(fields, partial=partial)
+    if errors:
+        raise InvalidInput(f"{next(iter(errors))}: {next(iter(errors.values()))[0]}", errors)
+
+
+def _check_name(name: Any) -> None:
     if not isinstance(name, str) or not EVENT_TYPE_NAME.match(name) or len(name) > EVENT_TYPE_NAME_MAX:
         raise InvalidInput(
             "name is not a valid event type name.",
@@ -114,10 +123,12 @@ def create_event_type(name: Any, **fields: Any) -> EventType:
             f"name: {name.split('.')[0]}.* types are created by accounts' notification rules and scheduled configurations.",
             {"name": [f"{', '.join(p + '*' for p in OWNED_PREFIXES)} names are reserved for account-owned types."]},
         )
+
+
+def create_event_type(name: Any, **fields: Any) -> EventType:
+    """A global catalog type (staff, admin, tests)."""
     fields = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
-    errors = _check_fields(fields, partial=False)
-    if errors:
-        raise InvalidInput(f"{next(iter(errors))}: {next(iter(errors.values()))[0]}", errors)
+    check_event_type(name, fields)
     try:
         with transaction.atomic():
             return EventType.objects.create(key=EventType.key_for(name, None), name=name, **fields)
@@ -173,10 +184,7 @@ def update_event_type(name: str, changes: dict[str, Any], *, account: Account | 
     if event_type is None:
         raise NotFound(f"No event type named {name!r}.")
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
-    merged = {"schema": event_type.schema, "example": event_type.example, **changes}
-    errors = _check_fields(merged, partial=True)
-    if errors:
-        raise InvalidInput(f"{next(iter(errors))}: {next(iter(errors.values()))[0]}", errors)
+    check_event_type(name, {"schema": event_type.schema, "example": event_type.example, **changes}, partial=True)
     for key, value in changes.items():
         setattr(event_type, key, value)
     event_type.save()

@@ -52,7 +52,8 @@ def compiled(rule_id: int, version: int, text: str) -> Calculation:
     return compile_calculation(text)
 
 
-def _checked(account: Account, values: dict[str, Any]) -> dict[str, Any]:
+def check_rule(account: Account, values: dict[str, Any]) -> dict[str, Any]:
+    """Validate a full rule body (no writes): the services and the admin form both call it."""
     errors: dict[str, list[str]] = {}
     for key, limit in (("name", 200), ("description", 2000)):
         value = values.get(key)
@@ -112,7 +113,7 @@ def _routes_changed(account: Account) -> None:
 
 
 def create_rule(account: Account, **fields: Any) -> NotificationRule:
-    values = _checked(
+    values = check_rule(
         account, {"description": "", "calculation": "", "always_fire_event": False, "active": True, **fields}
     )
     try:
@@ -135,7 +136,7 @@ def update_rule(
         with transaction.atomic():
             locked = NotificationRule.objects.select_for_update().get(pk=rule.pk)
             check_version(locked.version, version)
-            values = _checked(
+            values = check_rule(
                 locked.account,
                 {
                     **{k: getattr(locked, k) for k in FIELDS},

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deliveries import admin_jobs, tasks
+from deliveries import tasks
 from deliveries.models import AttemptStatus, Message, MessageAttempt, MessageStatus
 from eventhub.models import Event
 from eventhub.services.accounts import create_account_with_key
@@ -17,12 +17,11 @@ from subscriptions.services import create_subscription
 
 @pytest.fixture(autouse=True)
 def kicks(monkeypatch) -> list[str]:
-    """Delivery tasks the admin enqueued (nothing reaches a broker); admin jobs run inline, as a worker would."""
+    """Delivery tasks the admin enqueued (nothing reaches a broker); a test runs a queued job with run_job."""
     sent: list[str] = []
     for task in (tasks.deliver_due, tasks.deliver_retries, tasks.sweep, tasks.run_recovery_job):
         monkeypatch.setattr(task, "apply_async", lambda *a, _name=task.name, **k: sent.append(_name))
         monkeypatch.setattr(task, "delay", lambda *a, _name=task.name, **k: sent.append(_name))
-    monkeypatch.setattr(admin_jobs.run_admin_job, "delay", lambda *a, **k: admin_jobs.run_admin_job.run(*a, **k))
     return sent
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from deliveries.models import Message, MessageAttempt, MessageStatus
+from deliveries.models import Message, MessageAttempt, MessageStatus, RecoveryJob
+from deliveries.services.recovery import run_job
 from eventhub.models import AuditLogEntry
 
 MESSAGES = "admin:deliveries_message_changelist"
@@ -28,9 +29,10 @@ def test_resend_many_runs_as_a_background_job_with_progress(staff, world, django
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(reverse(MESSAGES), {"action": "resend_messages", "_selected_action": [m.pk for m in messages]}, follow=True)
     assert "Resend of 25 messages queued as job" in response.content.decode()
+    run_job(RecoveryJob.objects.get(kind="resend").pk)  # what the worker does with the kick
     assert Message.objects.filter(status=MessageStatus.PENDING).count() == 25
     page = staff.get(reverse("admin:deliveries_jobs")).content.decode()
-    assert 'data-state="finished"' in page and "<strong>25</strong>" in page
+    assert 'data-state="done"' in page and "<strong>25</strong>" in page and "25 of 25" in page
 
 
 @pytest.mark.django_db
