@@ -144,6 +144,12 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("EVENTHUB_ALLOW_HTTP_HOSTS", "127.0.0.1")
     os.environ.setdefault("EVENTHUB_DEBUG", "0")  # measured as production runs: no query log, no debug pages
     os.environ.setdefault("EVENTHUB_RATE_LIMIT", "100000000/min")  # the harness is its own only client
+    # Production shares the rate-limit counters in Redis (docs/deploy.md), not in the database table that
+    # the embedded default uses: with a Redis broker and no cache URL, the cache lives beside the broker
+    # (its keys carry Django's prefix, the broker's do not).
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if broker.startswith("redis"):
+        os.environ.setdefault("EVENTHUB_CACHE_URL", broker)
     sys.path.insert(0, str(REPO))
     import django
 
