@@ -6,7 +6,8 @@ sets them), runs the scenarios, prints one table with each figure beside its sam
 floor it is held to, and writes the JSON to bench/results/. Exit status 1 when a scenario could not
 finish (a harness failure); floors not met are reported in the table, not as an error.
 
-Scenarios: delivery (throughput + latency), sql, ingest, backlog, fairness, reads.
+Scenarios: delivery (throughput + latency), sql, ingest, backlog, fairness, reads, and the front door
+(bench/front_door.py): ingest-single, e2e-single, web-memory.
 """
 
 from __future__ import annotations
@@ -22,7 +23,17 @@ from pathlib import Path
 
 from bench.common import REPO, Figure, progress
 
-SCENARIOS = ["delivery", "sql", "ingest", "backlog", "fairness", "reads"]
+SCENARIOS = [
+    "delivery",
+    "sql",
+    "ingest",
+    "ingest-single",
+    "e2e-single",
+    "backlog",
+    "fairness",
+    "reads",
+    "web-memory",
+]
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -61,9 +72,32 @@ def parse(argv: list[str]) -> argparse.Namespace:
         default=5000,
         help="events per ingest run (5 matching subscriptions each)",
     )
-    parser.add_argument("--ingest-batch", type=int, default=500, help="events per POST /v1/events batch (max 1000)")
+    parser.add_argument(
+        "--ingest-batch", type=int, default=500, help="events per POST /v1/events batch (max 1000)"
+    )
     parser.add_argument(
         "--ingest-clients", type=int, default=4, help="concurrent API clients in the ingest runs"
+    )
+    parser.add_argument(
+        "--producers",
+        type=int,
+        nargs="+",
+        default=[8, 32],
+        help="producer threads of the single-publish scenarios",
+    )
+    parser.add_argument(
+        "--single-events", type=int, default=2000, help="events per run of ingest-single and e2e-single"
+    )
+    parser.add_argument(
+        "--memory-publishes",
+        type=int,
+        nargs=2,
+        default=[1000, 100_000],
+        metavar=("SMALL", "LARGE"),
+        help="web-memory: RSS after SMALL and after LARGE single publishes",
+    )
+    parser.add_argument(
+        "--memory-seconds", type=float, default=600, help="web-memory: longest time for the LARGE publishes"
     )
     parser.add_argument("--backlog", type=int, nargs=2, default=[1000, 100_000], metavar=("SMALL", "LARGE"))
     parser.add_argument(
@@ -82,6 +116,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
             [2500, 25_000],
         )
         args.fairness_seconds = 4
+        args.single_events, args.memory_publishes = min(args.single_events, 150), [100, 400]
     return args
 
 
@@ -109,6 +144,12 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("EVENTHUB_ALLOW_HTTP_HOSTS", "127.0.0.1")
     os.environ.setdefault("EVENTHUB_DEBUG", "0")  # measured as production runs: no query log, no debug pages
     os.environ.setdefault("EVENTHUB_RATE_LIMIT", "100000000/min")  # the harness is its own only client
+    # Production shares the rate-limit counters in Redis (docs/deploy.md), not in the database table that
+    # the embedded default uses: with a Redis broker and no cache URL, the cache lives beside the broker
+    # (its keys carry Django's prefix, the broker's do not).
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if broker.startswith("redis"):
+        os.environ.setdefault("EVENTHUB_CACHE_URL", broker)
     sys.path.insert(0, str(REPO))
     import django
 
@@ -116,7 +157,7 @@ def main(argv: list[str]) -> int:
     from django.conf import settings
     from django.db import connection
 
-    from bench import backlog, delivery, fairness, ingest, reads
+    from bench import backlog, delivery, fairness, front_door, ingest, reads
     from bench.common import Hub, ReceiverProcess
     from eventhub.services.catalog import create_event_type
 
@@ -127,6 +168,9 @@ def main(argv: list[str]) -> int:
         "backlog": backlog.run,
         "fairness": fairness.run,
         "reads": reads.run,
+        "ingest-single": front_door.ingest_single,
+        "e2e-single": front_door.e2e_single,
+        "web-memory": front_door.web_memory,
     }
     chosen = args.scenario or SCENARIOS
     log_dir = Path(tempfile.mkdtemp(prefix="eventhub-bench-"))

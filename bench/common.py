@@ -214,6 +214,23 @@ class Hub:
         port = free_port()
         log = open(self.log_dir / "bench-web.log", "ab")  # noqa: SIM115
         command = [sys.executable, "-m", "gunicorn", "-c", "python:eventhub.gunicorn_conf", "eventhub.wsgi"]
+        profile = os.environ.get("EVENTHUB_BENCH_PROFILE_DIR")
+        if profile:  # py-spy samples the master and its workers; collapsed stacks, one file per server start
+            out = Path(profile) / f"web-{time.strftime('%H%M%S')}-{port}.txt"
+            command = [
+                "py-spy",
+                "record",
+                "--subprocesses",
+                "--format",
+                "raw",
+                "-r",
+                "200",
+                "-o",
+                str(out),
+                "--",
+                *command,
+            ]
+            command[0] = str(Path(sys.executable).with_name("py-spy"))
         self.web = subprocess.Popen(
             command,
             cwd=REPO,
@@ -234,6 +251,12 @@ class Hub:
 
     def stop_web(self) -> None:
         if self.web is not None:
+            if os.environ.get("EVENTHUB_BENCH_PROFILE_DIR"):  # py-spy writes its profile on SIGINT
+                self.web.send_signal(signal.SIGINT)
+                try:
+                    self.web.wait(30)
+                except subprocess.TimeoutExpired:
+                    pass
             _kill_group(self.web)
             self.web = None
 

@@ -272,6 +272,9 @@ EVENTHUB_CONNECT_TIMEOUT = env_float("EVENTHUB_CONNECT_TIMEOUT", 5.0)
 EVENTHUB_RESPONSE_BODY_CAP = env_int("EVENTHUB_RESPONSE_BODY_CAP", 20 * 1024)
 EVENTHUB_LEASE_SECONDS = env_int("EVENTHUB_LEASE_SECONDS", 60)
 EVENTHUB_CLAIM_BATCH = env_int("EVENTHUB_CLAIM_BATCH", 50)
+# Per-process memo of keys, event types, rules and subscriptions on the publish path (eventhub/hotcache.py);
+# capped at 1 s, the longest a change may take to reach every process. 0 turns it off.
+EVENTHUB_HOT_CACHE_SECONDS = env_float("EVENTHUB_HOT_CACHE_SECONDS", 0.5)
 # A send still running after this many seconds is left to record its own outcome, freeing its loop.
 EVENTHUB_DETACH_SLOW_SENDS_SECONDS = env_float("EVENTHUB_DETACH_SLOW_SENDS_SECONDS", 0.1)
 EVENTHUB_SUBSCRIPTION_CONCURRENCY = env_int("EVENTHUB_SUBSCRIPTION_CONCURRENCY", 10)

@@ -1,6 +1,8 @@
 """Accounts and API keys: keys are shown once and stored only as a keyed hash."""
+
 from __future__ import annotations
 
+import copy
 import hashlib
 import hmac
 import secrets
@@ -11,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from eventhub import hotcache
 from eventhub.models import Account, ApiKey
 from eventhub.services.audit import Actor, record_action, record_audit
 
@@ -60,13 +63,28 @@ def authenticate_key(raw_key: str) -> ApiKey | None:
     if not raw_key or len(raw_key) > 200:
         return None
     digest = key_digest(raw_key)
-    key = ApiKey.objects.select_related("account").filter(digest=digest).first()
+    # Memoised per process for at most 1 s (eventhub/hotcache.py): revocation reaches every process within it.
+    cached = hotcache.get(
+        ("api_key", digest), lambda: ApiKey.objects.select_related("account").filter(digest=digest).first()
+    )
+    key = _private_copy(cached)
     if key is None or not hmac.compare_digest(key.digest, digest):
         return None
     if key.revoked_at is not None or (key.account is not None and not key.account.is_active):
         return None
     _touch_last_used(key)
+    cached.last_used_at = key.last_used_at  # the memo's copy too: one write a minute, not one per request
     return key
+
+
+def _private_copy(key: ApiKey | None) -> ApiKey | None:
+    """The memo's instances are shared by a process's threads; a request gets its own key and account."""
+    if key is None:
+        return None
+    mine = copy.copy(key)
+    if key.account is not None:
+        mine.account = copy.copy(key.account)
+    return mine
 
 
 def _touch_last_used(key: ApiKey) -> None:
@@ -96,3 +114,6 @@ def deactivate_account(account: Account, *, user=None, actor: ApiKey | None = No
         account.save(update_fields=["is_active"])
         record_audit("account.deactivated", user=user, api_key=actor, account=account, target=account)
     return account
+
+
+hotcache.clear_on_change(Account, ApiKey)

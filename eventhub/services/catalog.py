@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
+from eventhub import hotcache
 from eventhub.catalog.packs import available_packs, read_pack
 from eventhub.errors import Conflict, InvalidInput, NotFound
 from eventhub.models import Account, EventCategory, EventType, SchemaMode
@@ -176,6 +177,7 @@ def owned_type(account: Account, name: str) -> EventType | None:
 def retire_owned_type(account: Account, name: str) -> None:
     """Its rule or configuration is gone: archive the account's own type (past events keep it); others' stay."""
     EventType.objects.filter(key=EventType.key_for(name, account), archived=False).update(archived=True)
+    hotcache.clear()  # update() sends no signal; publishing in this process must see the archive at once
 
 
 def update_event_type(name: str, changes: dict[str, Any], *, account: Account | None = None) -> EventType:

@@ -14,6 +14,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from eventhub import hotcache
 from eventhub.errors import Conflict, InvalidInput
 from eventhub.models import Account, Event, EventCategory, EventType, NotificationRule
 from eventhub.rules.expression import Calculation, InvalidCalculation, compile_calculation
@@ -194,16 +195,31 @@ def _holds(rule: NotificationRule, event: Event) -> bool:
     return calculation.is_true(event.payload, event.previous_state)
 
 
+def active_rules(account_ids: set[int], event_names: set[str]) -> list[NotificationRule]:
+    """The accounts' active rules on these event names. One account (a one-event publish) is served from
+    a per-process memo of all its active rules for at most 1 s (eventhub/hotcache.py): a new or changed
+    rule applies to every event published 1 s after the change."""
+    if len(account_ids) == 1:
+        [account_id] = account_ids
+        every = hotcache.get(
+            ("rules", account_id),
+            lambda: list(NotificationRule.objects.filter(active=True, account_id=account_id)),
+        )
+        return [rule for rule in every if rule.event_name in event_names]
+    return list(
+        NotificationRule.objects.filter(active=True, account_id__in=account_ids, event_name__in=event_names)
+    )
+
+
+hotcache.clear_on_change(NotificationRule)
+
+
 def apply_notification_rules(events: list[Event], *, depth: int = 0) -> None:
     """Event processor: one query for the batch's active rules, then `notification.<code>` events
     recorded at depth+1; nothing is emitted beyond EVENTHUB_MAX_CAUSAL_DEPTH (rule loops end there)."""
     if not events:
         return
-    rules = NotificationRule.objects.filter(
-        active=True,
-        account_id__in={e.account_id for e in events},
-        event_name__in={e.event_type_name for e in events},
-    )
+    rules = active_rules({e.account_id for e in events}, {e.event_type_name for e in events})
     by_key: dict[tuple[int, str], list[NotificationRule]] = defaultdict(list)
     for rule in rules:
         by_key[(rule.account_id, rule.event_name)].append(rule)

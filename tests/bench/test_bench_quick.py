@@ -1,4 +1,5 @@
 """The benchmark harness still runs: `python -m bench --quick` as a smoke test (no timing assertions)."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,7 @@ def _reachable(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(500)
 def test_quick_benchmark_runs_every_scenario_and_writes_its_results():
     if not (_reachable(5432) and _reachable(6379)):
         require_service("PostgreSQL and Redis", "the benchmark measures the production path")
@@ -29,11 +30,18 @@ def test_quick_benchmark_runs_every_scenario_and_writes_its_results():
     env = {
         **os.environ,
         # Its own database and Redis db: never the test run's.
-        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/eventhub_bench_smoke",
-        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/9",
+        "DATABASE_URL": os.environ.get(
+            "EVENTHUB_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/eventhub_bench_smoke"
+        ),
+        "CELERY_BROKER_URL": os.environ.get("EVENTHUB_BENCH_BROKER_URL", "redis://127.0.0.1:6379/9"),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick"], cwd=REPO, env=env, capture_output=True, text=True, timeout=380
+        [sys.executable, "-m", "bench", "--quick"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=480,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     assert "floors met:" in result.stdout
@@ -42,9 +50,33 @@ def test_quick_benchmark_runs_every_scenario_and_writes_its_results():
     written.unlink()
     assert data["failed"] == []
     # Every scenario produced its figures (values, not timings, are what this smoke test checks).
-    assert {f["scenario"] for f in data["figures"]} == {"delivery", "latency", "sql", "ingest", "backlog", "fairness", "reads"}
+    assert {f["scenario"] for f in data["figures"]} == {
+        "delivery",
+        "latency",
+        "sql",
+        "ingest",
+        "backlog",
+        "fairness",
+        "reads",
+        "ingest-1",
+        "e2e-1",
+        "web-mem",
+    }
     burst = data["details"]["delivery"]["burst"]
     assert burst["deliveries"] == burst["expected"] == 400 * 4
     assert data["details"]["delivery"]["attempts"] == burst["expected"]
     assert data["details"]["backlog"]["large"]["received"] == 2000
     assert data["details"]["ingest"]["messages"] == 5 * (20 + 100 + 500)
+    # The front door (bench/front_door.py): every single publish wrote its 5 messages, every delivery
+    # arrived, the baselines ran, and the memory run reached its count.
+    single = data["details"]["ingest-single"]
+    assert set(single) == {"P8", "P32"}
+    for run in single.values():
+        assert run["hub"]["events"] == run["baseline"]["events"] == 150
+        assert run["messages"] == run["expected_messages"] == 5 * (40 + 150)
+    e2e = data["details"]["e2e-single"]
+    for run in e2e.values():
+        assert run["received"] == run["expected"] == 2 * 150
+        assert run["paced_received"] == run["paced_expected"]
+        assert run["baseline"]["deliveries"] == run["expected"]
+    assert data["details"]["web-memory"]["large"] == 400

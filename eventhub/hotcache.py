@@ -1,0 +1,74 @@
+"""A per-process memo for the rows every publish reads and that rarely change: the API key with its
+account, the account's event types, notification rules and subscriptions. Without it a one-event
+publish spends half its round trips re-reading them (docs/performance.md).
+
+Coherence, the guarantee callers rely on: an entry is served at most EVENTHUB_HOT_CACHE_SECONDS
+(at most 1 s) after the moment its read *started*, so a change that committed at time t is seen by
+every process for every request that starts after t + that bound (a revoked key or a deactivated
+account is refused, a new or changed subscription, rule or event type applies). No message between
+processes is needed for that. Within one process a save or delete of one of those models (and the
+services that change them with `update()`) clears the memo at once, and again when the transaction
+commits, so a process sees its own changes immediately, as it did before the memo.
+
+Values are shared by the threads of a process: callers treat them as read-only (or copy them).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import transaction
+
+T = TypeVar("T")
+_entries: dict[tuple, tuple[float, Any]] = {}
+_lock = threading.Lock()
+_MAX_ENTRIES = 10_000  # a full memo is dropped whole: bounded memory without bookkeeping per read
+_clock = time.monotonic  # tests stop it to look at the memo without racing its expiry
+
+
+def ttl() -> float:
+    return min(1.0, max(0.0, float(getattr(settings, "EVENTHUB_HOT_CACHE_SECONDS", 0.5))))
+
+
+def get(key: tuple, load: Callable[[], T]) -> T:
+    """The memoised value of `key`, or `load()` (stored until TTL after this call started)."""
+    seconds = ttl()
+    if seconds <= 0:
+        return load()
+    now = _clock()
+    entry = _entries.get(key)
+    if entry is not None and entry[0] > now:
+        return entry[1]
+    value = load()
+    with _lock:
+        if len(_entries) >= _MAX_ENTRIES:
+            _entries.clear()
+        _entries[key] = (now + seconds, value)
+    return value
+
+
+def clear(*_args: Any, **_kwargs: Any) -> None:
+    """Forget everything now and once more when the current transaction commits (a reader in another
+    thread may have refilled from the rows as they were before the commit). Usable as a signal receiver."""
+    with _lock:
+        _entries.clear()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_clear_now)
+
+
+def _clear_now() -> None:
+    with _lock:
+        _entries.clear()
+
+
+def clear_on_change(*models: type) -> None:
+    """Connect `clear` to the save and delete signals of these models (called by the modules that memo them)."""
+    from django.db.models.signals import post_delete, post_save
+
+    for model in models:
+        post_save.connect(clear, sender=model, dispatch_uid=f"hotcache-save-{model._meta.label}")
+        post_delete.connect(clear, sender=model, dispatch_uid=f"hotcache-delete-{model._meta.label}")

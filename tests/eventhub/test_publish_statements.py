@@ -1,0 +1,51 @@
+"""A one-event publish through the API does not re-read, on every request, the rows that rarely change:
+the API key and its account, the event type, the account's rules and subscriptions come from the
+per-process memo (eventhub/hotcache.py) once a request has read them; a change in this process clears it
+at once (the cross-process bound is tested with two servers in tests/e2e/test_hot_cache_coherence.py)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from deliveries.models import Message
+from eventhub.models import ApiKey, EventType, NotificationRule
+from subscriptions.models import EventSubscription
+from subscriptions.services import create_subscription, set_disabled
+
+pytestmark = pytest.mark.django_db
+HOOK = "http://127.0.0.1:9/hook"
+MEMOISED = [m._meta.db_table for m in (ApiKey, EventType, NotificationRule, EventSubscription)]
+
+
+def _publish(client):
+    response = client.post(
+        "/v1/events", {"event_type": "card.created", "payload": {"card_token": "c1"}}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    return response.json()["token"]
+
+
+def test_a_repeated_one_event_publish_reads_no_key_type_rule_or_subscription_rows(
+    acme, event_types, monkeypatch
+):
+    monkeypatch.setattr("eventhub.hotcache._clock", lambda: 1000.0)  # a slow machine must not expire the memo
+    create_subscription(acme.account, url=HOOK)
+    client = acme.client()
+    _publish(client)  # fills the memo
+    with CaptureQueriesContext(connection) as queries:
+        token = _publish(client)
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    assert [sql for sql in reads if any(f'"{table}"' in sql for table in MEMOISED)] == []
+    assert Message.objects.filter(event__token=token).count() == 1
+
+
+def test_a_change_in_this_process_applies_to_the_next_publish_at_once(acme, event_types):
+    subscription = create_subscription(acme.account, url=HOOK)
+    client = acme.client()
+    _publish(client)
+    set_disabled(subscription, True)
+    assert Message.objects.filter(event__token=_publish(client)).count() == 0
+    create_subscription(acme.account, url=HOOK)
+    assert Message.objects.filter(event__token=_publish(client)).count() == 1
