@@ -1,22 +1,38 @@
-"""Billing-dialect shapes (camelCase). Output serializers render hub objects as the billing SDK's models
-(required fields always present and non-null, see docs API_COMPAT section 3.4); request serializers check
-body shapes and map camelCase onto the services' snake_case arguments (`source=`)."""
+"""Billing dialect (`/organizations/{orgId}/events`, `/notifications/configurations`): events, event types,
+event fields and notification configurations (the hub's notification rules) in camelCase.
+
+Output serializers render hub objects as the billing SDK's models (required fields always present and
+non-null, see docs API_COMPAT section 3.4); request serializers check body shapes and map camelCase onto
+the services' snake_case arguments (`source=`).
+"""
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
+from rest_framework.response import Response
 
+from eventhub.api.billing_dialect import (
+    IDS,
+    PAGE_PARAMS,
+    AuditFields,
+    BillingView,
+    Resource,
+    ResourceDetailView,
+    ResourceListView,
+    page_body,
+    page_of,
+)
+from eventhub.api.billing_fields import event_fields
+from eventhub.api.billing_selectors import EVENT_TYPE_GROUPS, billing_events
+from eventhub.api.params import truthy
+from eventhub.errors import InvalidInput, NotFound
+from eventhub.models import Account, NotificationRule
+from eventhub.selectors import event_type_for, split_csv, visible_event_types
+from eventhub.services import rules
 from eventhub.services.rules import NOTIFICATION_PREFIX
-from subscriptions.integrations import WEBHOOK, integration_status
-
-
-class AuditFields(serializers.Serializer):
-    version = serializers.IntegerField()
-    dtCreated = serializers.DateTimeField(source="created")
-    dtLastModified = serializers.DateTimeField(source="updated")
-
 
 # --- events --------------------------------------------------------------------------------------
 
@@ -70,27 +86,82 @@ class EventResponseSerializer(serializers.Serializer):
         return m3ter_event(event)
 
 
-# --- scheduled event configurations -------------------------------------------------------------
-
-
-class ScheduledEventConfigurationSerializer(AuditFields):
-    id = serializers.CharField(source="token")
-    name = serializers.CharField()
-    entity = serializers.CharField()
-    field = serializers.CharField()
-    offset = serializers.IntegerField()
-    backfill = serializers.BooleanField()
-
-
-class ScheduledEventConfigurationWrite(serializers.Serializer):
-    name = serializers.CharField(max_length=128)
-    entity = serializers.CharField(max_length=100)
-    field = serializers.CharField(max_length=200)
-    offset = serializers.IntegerField()
-    version = serializers.IntegerField(required=False, allow_null=True)
-    backfill = serializers.BooleanField(
-        required=False, help_text="Hub extension: also fire occurrences already past."
+class EventListView(BillingView):
+    @extend_schema(
+        operation_id="billing_events_list",
+        tags=["events"],
+        parameters=[
+            *PAGE_PARAMS,
+            IDS,
+            *(
+                OpenApiParameter(n, str)
+                for n in ("eventName", "accountId", "resourceId", "notificationCode", "notificationId")
+            ),
+            OpenApiParameter("eventType", str, description=", ".join(EVENT_TYPE_GROUPS)),
+            OpenApiParameter(
+                "includeActioned",
+                bool,
+                description="Accepted for compatibility: every hub event is actioned when processed.",
+            ),
+        ],
+        responses=page_of(EventResponseSerializer),
     )
+    def get(self, request, org_id: str):
+        params = request.query_params
+        truthy(params.get("includeActioned"), "includeActioned")
+        queryset = billing_events(
+            self.account,
+            event_name=params.get("eventName") or None,
+            ids=split_csv(params.get("ids")),
+            account_id=params.get("accountId") or None,
+            resource_id=params.get("resourceId") or None,
+            notification_code=params.get("notificationCode") or None,
+            notification_id=params.get("notificationId") or None,
+            event_type=params.get("eventType") or None,
+        )
+        return Response(page_body(EventResponseSerializer, queryset, request))
+
+
+class EventDetailView(BillingView):
+    @extend_schema(operation_id="billing_events_retrieve", tags=["events"], responses=EventResponseSerializer)
+    def get(self, request, org_id: str, event_id: str):
+        event = billing_events(self.account).filter(token=event_id).first()
+        if event is None:
+            raise NotFound(f"No event {event_id[:64]!r} in this organization.")
+        return Response(EventResponseSerializer(event).data)
+
+
+class EventFieldsView(BillingView):
+    @extend_schema(
+        operation_id="billing_events_get_fields",
+        tags=["events"],
+        parameters=[OpenApiParameter("eventName", str, required=True)],
+        responses=inline_serializer(
+            "EventFields",
+            {"events": serializers.DictField(child=serializers.DictField(child=serializers.CharField()))},
+        ),
+    )
+    def get(self, request, org_id: str):
+        name = request.query_params.get("eventName")
+        if not name:
+            raise InvalidInput("eventName is required.", {"eventName": ["Name the event type."]})
+        event_type = event_type_for(self.account, name)  # global or this org's own; never another org's
+        if event_type is None:
+            raise NotFound(f"No event type named {name[:128]!r} in this organization.")
+        return Response({"events": event_fields(self.account, event_type)})
+
+
+class EventTypesView(BillingView):
+    @extend_schema(
+        operation_id="billing_events_get_types",
+        tags=["events"],
+        responses=inline_serializer(
+            "EventTypeNames", {"events": serializers.ListField(child=serializers.CharField())}
+        ),
+    )
+    def get(self, request, org_id: str):
+        names = visible_event_types(self.account).filter(archived=False).values_list("name", flat=True)
+        return Response({"events": sorted(set(names))})
 
 
 # --- notification configurations ----------------------------------------------------------------
@@ -120,97 +191,77 @@ class NotificationConfigurationWrite(serializers.Serializer):
     version = serializers.IntegerField(required=False, allow_null=True)
 
 
-# --- webhook destinations ------------------------------------------------------------------------
+def _rules(account: Account, params) -> QuerySet[NotificationRule]:
+    queryset = NotificationRule.objects.filter(account=account)
+    if ids := split_csv(params.get("ids")):
+        queryset = queryset.filter(token__in=ids)
+    if event_name := params.get("eventName"):
+        queryset = queryset.filter(event_name=event_name)
+    if params.get("active") not in (None, ""):
+        queryset = queryset.filter(active=truthy(params.get("active"), "active"))
+    return queryset
 
 
-class WebhookSerializer(AuditFields):
-    id = serializers.CharField(source="token")
-    name = serializers.CharField()
-    code = serializers.CharField()
-    description = serializers.CharField()
-    url = serializers.CharField()
-    active = serializers.SerializerMethodField()
-    credentials = serializers.SerializerMethodField()
-
-    def get_active(self, subscription) -> bool:
-        return not subscription.disabled
-
-    def get_credentials(self, subscription) -> dict | None:
-        """The secret is write-only: it is never rendered."""
-        stored = subscription.credentials or {}
-        if not stored.get("id"):
-            return None
-        return {
-            "id": stored["id"],
-            "destination": WEBHOOK,
-            "destinationId": subscription.token,
-            "type": stored.get("type", ""),
-            "apiKey": stored.get("apiKey"),
-            "version": stored.get("version", 1),
-        }
+NOTIFICATION_CONFIGURATIONS = Resource(
+    label="notification configuration",
+    queryset=_rules,
+    output=NotificationConfigurationSerializer,
+    request=NotificationConfigurationWrite,
+    create=lambda account, data, actor: rules.create_rule(account, **data),
+    update=lambda rule, data, version, actor: rules.update_rule(rule, data, version=version),
+    delete=lambda rule, actor: rules.delete_rule(rule),
+)
+NOTIFICATION_TAG = "notifications"
+NOTIFICATION_OPERATION = "billing_notification_configurations"
+NOTIFICATION_PAGE = page_of(NotificationConfigurationSerializer)
 
 
-class WebhookCredentialsWrite(serializers.Serializer):
-    type = serializers.CharField()
-    apiKey = serializers.CharField()
-    secret = serializers.CharField()
-    empty = serializers.BooleanField(required=False)
-    version = serializers.IntegerField(required=False, allow_null=True)
+class NotificationConfigurationListView(ResourceListView):
+    resource = NOTIFICATION_CONFIGURATIONS
 
-
-class WebhookWrite(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    url = serializers.CharField(max_length=2048)
-    description = serializers.CharField(max_length=2000, allow_blank=True)
-    credentials = WebhookCredentialsWrite()
-    active = serializers.BooleanField(required=False)
-    code = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    version = serializers.IntegerField(required=False, allow_null=True)
-
-
-# --- integration configurations ------------------------------------------------------------------
-
-
-class IntegrationConfigurationSerializer(AuditFields):
-    id = serializers.CharField(source="token")
-    destination = serializers.CharField()
-    destinationId = serializers.CharField(source="subscription.token")
-    entityType = serializers.CharField(source="entity_type")
-    entityId = serializers.CharField(source="entity_id")
-    name = serializers.CharField()
-    configData = serializers.JSONField(source="config_data")
-    integrationCredentialsId = serializers.CharField(source="integration_credentials_id")
-    enabled = serializers.BooleanField()
-    triggerType = serializers.SerializerMethodField()
-    status = serializers.SerializerMethodField()
-    url = serializers.CharField(source="subscription.url")
-
-    def get_triggerType(self, config) -> str:
-        return "EVENT"
-
-    def get_status(self, config) -> str:
-        return integration_status(config)
-
-
-class IntegrationCredentialsWrite(serializers.Serializer):
-    type = serializers.CharField()
-    destination = serializers.CharField(required=False)
-    name = serializers.CharField(required=False)
-    empty = serializers.BooleanField(required=False)
-    version = serializers.IntegerField(required=False, allow_null=True)
-
-
-class IntegrationConfigurationWrite(serializers.Serializer):
-    destination = serializers.CharField(max_length=40)
-    entityType = serializers.CharField(source="entity_type", max_length=40)
-    destinationId = serializers.CharField(
-        source="destination_id", required=False, allow_blank=True, allow_null=True
+    @extend_schema(
+        operation_id=f"{NOTIFICATION_OPERATION}_list",
+        tags=[NOTIFICATION_TAG],
+        parameters=[*PAGE_PARAMS, IDS, OpenApiParameter("eventName", str), OpenApiParameter("active", bool)],
+        responses=NOTIFICATION_PAGE,
     )
-    entityId = serializers.CharField(source="entity_id", required=False, allow_blank=True, allow_null=True)
-    name = serializers.CharField(required=False, allow_blank=True, allow_null=True, max_length=100)
-    configData = serializers.DictField(source="config_data", required=False, allow_null=True)
-    credentials = IntegrationCredentialsWrite(required=False, allow_null=True)
-    integrationCredentialsId = serializers.CharField(
-        source="integration_credentials_id", required=False, allow_blank=True, allow_null=True, max_length=100
+    def get(self, request, org_id: str):
+        return super().get(request, org_id)
+
+    @extend_schema(
+        operation_id=f"{NOTIFICATION_OPERATION}_create",
+        tags=[NOTIFICATION_TAG],
+        request=NotificationConfigurationWrite,
+        responses=NotificationConfigurationSerializer,
     )
-    version = serializers.IntegerField(required=False, allow_null=True)
+    def post(self, request, org_id: str):
+        return super().post(request, org_id)
+
+
+class NotificationConfigurationDetailView(ResourceDetailView):
+    resource = NOTIFICATION_CONFIGURATIONS
+
+    @extend_schema(
+        operation_id=f"{NOTIFICATION_OPERATION}_retrieve",
+        tags=[NOTIFICATION_TAG],
+        responses=NotificationConfigurationSerializer,
+    )
+    def get(self, request, org_id: str, object_id: str):
+        return super().get(request, org_id, object_id)
+
+    @extend_schema(
+        operation_id=f"{NOTIFICATION_OPERATION}_update",
+        tags=[NOTIFICATION_TAG],
+        request=NotificationConfigurationWrite,
+        responses=NotificationConfigurationSerializer,
+    )
+    def put(self, request, org_id: str, object_id: str):
+        return super().put(request, org_id, object_id)
+
+    @extend_schema(
+        operation_id=f"{NOTIFICATION_OPERATION}_delete",
+        tags=[NOTIFICATION_TAG],
+        responses=NotificationConfigurationSerializer,
+    )
+    def delete(self, request, org_id: str, object_id: str):
+        return super().delete(request, org_id, object_id)

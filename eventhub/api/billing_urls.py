@@ -1,51 +1,25 @@
-"""/organizations/<orgId>/... routes (no trailing slashes: the SDK never sends one)."""
+"""Billing-dialect routes of events and notification configurations, included under /organizations/<orgId>/
+by eventhub.urls (no trailing slashes: the SDK never sends one; `events/fields` before `events/<id>`)."""
+
+from __future__ import annotations
 
 from django.urls import path
 
-from eventhub.billing import views
+from eventhub.api import billing
 
 urlpatterns = [
-    path("events", views.EventListView.as_view(), name="billing-events"),
-    path("events/fields", views.EventFieldsView.as_view(), name="billing-event-fields"),
-    path("events/types", views.EventTypesView.as_view(), name="billing-event-types"),
-    path("events/<str:event_id>", views.EventDetailView.as_view(), name="billing-event-detail"),
-    path("scheduledevents/configurations", views.ScheduledListView.as_view(), name="billing-scheduled"),
+    path("events", billing.EventListView.as_view(), name="billing-events"),
+    path("events/fields", billing.EventFieldsView.as_view(), name="billing-event-fields"),
+    path("events/types", billing.EventTypesView.as_view(), name="billing-event-types"),
+    path("events/<str:event_id>", billing.EventDetailView.as_view(), name="billing-event-detail"),
     path(
-        "scheduledevents/configurations/<str:object_id>",
-        views.ScheduledDetailView.as_view(),
-        name="billing-scheduled-detail",
+        "notifications/configurations",
+        billing.NotificationConfigurationListView.as_view(),
+        name="billing-notifications",
     ),
-    path("notifications/configurations", views.NotificationListView.as_view(), name="billing-notifications"),
     path(
         "notifications/configurations/<str:object_id>",
-        views.NotificationDetailView.as_view(),
+        billing.NotificationConfigurationDetailView.as_view(),
         name="billing-notification-detail",
-    ),
-    path("integrationdestinations/webhooks", views.WebhookListView.as_view(), name="billing-webhooks"),
-    path(
-        "integrationdestinations/webhooks/<str:object_id>",
-        views.WebhookDetailView.as_view(),
-        name="billing-webhook-detail",
-    ),
-    path(
-        "integrationdestinations/webhooks/<str:object_id>/active",
-        views.WebhookActiveView.as_view(),
-        name="billing-webhook-active",
-    ),
-    path("integrationconfigs", views.IntegrationListView.as_view(), name="billing-integrations"),
-    path(
-        "integrationconfigs/entity/<str:entity_type>",
-        views.IntegrationByEntityView.as_view(),
-        name="billing-integration-entity",
-    ),
-    path(
-        "integrationconfigs/<str:object_id>",
-        views.IntegrationDetailView.as_view(),
-        name="billing-integration-detail",
-    ),
-    path(
-        "integrationconfigs/<str:object_id>/enable",
-        views.IntegrationEnableView.as_view(),
-        name="billing-integration-enable",
     ),
 ]

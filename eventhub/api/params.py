@@ -10,8 +10,12 @@ from eventhub.pagination import parse_page_size
 
 CURSOR_PARAMS = [
     OpenApiParameter("page_size", int, description="1-100, default 20"),
-    OpenApiParameter("starting_after", str, description="Token of the item after which to start (older items)."),
-    OpenApiParameter("ending_before", str, description="Token of the item before which to end (newer items)."),
+    OpenApiParameter(
+        "starting_after", str, description="Token of the item after which to start (older items)."
+    ),
+    OpenApiParameter(
+        "ending_before", str, description="Token of the item before which to end (newer items)."
+    ),
 ]
 TIME_PARAMS = [
     OpenApiParameter("begin", str, description="RFC 3339; only items created at or after it."),
