@@ -226,7 +226,7 @@ def _trends(since: datetime, ids: list[int], seconds: int, now: datetime) -> dic
         finished_attempts(since).filter(subscription_id__in=ids)
         .annotate(bucket=EpochBucket("created", seconds)).values("subscription_id", "bucket")
         .annotate(n=Count("*"), ok=Count("status", filter=Q(status=AttemptStatus.SUCCESS))).order_by()
-    )  # fmt: skip
+    )
     cells = {(r["subscription_id"], r["bucket"]): r["ok"] / r["n"] for r in rows if r["n"]}
     buckets = _bucket_range(since, now, seconds)
     return {pk: [cells.get((pk, b)) for b in buckets] for pk in ids}
@@ -277,7 +277,3 @@ def outcome_breakdown(since: datetime, *, subscription_id: int | None = None) ->
 
 def _ms_label(ms: int) -> str:
     return f"{ms // 1000}s" if ms >= 1000 and ms % 1000 == 0 else f"{ms / 1000:.1f}s" if ms >= 1000 else f"{ms}ms"
-
-
-def window_since(key: str, now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - WINDOWS.get(key, WINDOWS[DEFAULT_WINDOW])[1]

@@ -18,7 +18,7 @@ def settings_in_subprocess(tmp_path, code: str, **env: str) -> subprocess.Comple
     }
     clean.update(DJANGO_SETTINGS_MODULE="eventhub.settings", EVENTHUB_VAR_DIR=str(tmp_path), **env)
     return subprocess.run([sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; {code}"],
-                          cwd=REPO, env=clean, capture_output=True, text=True, timeout=60)  # fmt: skip
+                          cwd=REPO, env=clean, capture_output=True, text=True, timeout=60)
 
 
 def test_without_a_secret_key_one_is_generated_once_under_var_with_mode_0600(tmp_path):
@@ -43,7 +43,7 @@ def test_load_or_create_keeps_the_first_key(tmp_path):
 
 def test_production_refuses_to_start_with_loopback_in_an_allow_list(tmp_path):
     refused = settings_in_subprocess(tmp_path, "print(settings.DEBUG)", EVENTHUB_ENV="production",
-                                     EVENTHUB_SECRET_KEY="x" * 50, EVENTHUB_SSRF_ALLOW="127.0.0.1,10.0.0.0/8")  # fmt: skip
+                                     EVENTHUB_SECRET_KEY="x" * 50, EVENTHUB_SSRF_ALLOW="127.0.0.1,10.0.0.0/8")
     assert refused.returncode != 0 and "refuses deliveries to loopback (127.0.0.1" in refused.stderr
     started = settings_in_subprocess(
         tmp_path, "print(settings.DEBUG)", EVENTHUB_ENV="production", EVENTHUB_SECRET_KEY="x" * 50
