@@ -28,6 +28,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from deliveries.models import AttemptStatus, Message, MessageAttempt, MessageStatus
+from subscriptions.models import EventSubscription
 
 WINDOWS: dict[str, tuple[str, timedelta, int]] = {
     # key: (label, length, bucket seconds)
@@ -178,8 +179,6 @@ def subscription_stats(subscription_id: int, since: datetime) -> Stats:
 def per_subscription(since: datetime, *, limit: int = 100, bucket_seconds: int = 3600, now: datetime | None = None) -> list[SubscriptionHealth]:
     """Every subscription with attempts since `since`, the failing ones first (lowest success rate, then
     most attempts), with its pending backlog and a success-rate trend per bucket."""
-    from subscriptions.models import EventSubscription
-
     grouped = _grouped_stats(finished_attempts(since), "subscription_id")
     ordered = sorted(grouped.items(), key=lambda item: (item[1][0].success_rate, -item[1][0].attempts))[:limit]
     ids = [pk for pk, _ in ordered]
