@@ -50,6 +50,9 @@ class EventTypeSerializer(serializers.ModelSerializer):
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    # Optional on create (None: the setting), never null when rendered (see to_representation).
+    retention_days = serializers.IntegerField(min_value=0, max_value=9223372036854775807, required=False)
+
     class Meta:
         model = Account
         fields = ["token", "name", "retention_days", "is_active", "created"]

@@ -19,7 +19,7 @@ from eventhub.errors import InvalidInput
 from eventhub.models import Event
 from eventhub.pagination import token_page
 from eventhub.timeparse import parse_query_datetime
-from subscriptions.api.views import subscription_for
+from subscriptions.api.card import subscription_for
 
 ATTEMPT_PAGE = inline_serializer(
     "MessageAttemptPage", {"data": MessageAttemptSerializer(many=True), "has_more": serializers.BooleanField()}
