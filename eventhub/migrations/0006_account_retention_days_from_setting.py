@@ -10,12 +10,16 @@ from django.db import migrations, models
 
 def follow_the_setting(apps, schema_editor):
     Account = apps.get_model("eventhub", "Account")
-    Account.objects.filter(retention_days=settings.EVENTHUB_DEFAULT_RETENTION_DAYS).update(retention_days=None)
+    Account.objects.filter(retention_days=settings.EVENTHUB_DEFAULT_RETENTION_DAYS).update(
+        retention_days=None
+    )
 
 
 def keep_the_value_in_force(apps, schema_editor):
     Account = apps.get_model("eventhub", "Account")
-    Account.objects.filter(retention_days=None).update(retention_days=settings.EVENTHUB_DEFAULT_RETENTION_DAYS)
+    Account.objects.filter(retention_days=None).update(
+        retention_days=settings.EVENTHUB_DEFAULT_RETENTION_DAYS
+    )
 
 
 class Migration(migrations.Migration):
