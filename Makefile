@@ -49,7 +49,7 @@ dev: setup
 	$(BIN)/python manage.py bootstrap_demo --url http://127.0.0.1:8000
 	EVENTHUB_DEBUG=1 $(BIN)/python manage.py run_hub --dev --addr 127.0.0.1:8000
 
-test: install-test chromium
+test: lint chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Browser tests drive Debian's Chromium (no browser download). Installed when missing and apt is usable;
@@ -80,8 +80,12 @@ bench: install-test
 bench-quick: install-test
 	$(BENCH_ENV) $(BIN)/python -m bench --quick $(BENCH_ARGS)
 
+# Lint, format and the layer contract of docs/architecture.md (pyproject.toml [tool.importlinter]); `make test`
+# (hence CI) runs it before the suite.
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf var/ .pytest_cache .hypothesis

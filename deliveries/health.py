@@ -28,6 +28,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from deliveries.models import AttemptStatus, Message, MessageAttempt, MessageStatus
+from subscriptions.models import EventSubscription
 
 WINDOWS: dict[str, tuple[str, timedelta, int]] = {
     # key: (label, length, bucket seconds)
@@ -178,8 +179,6 @@ def subscription_stats(subscription_id: int, since: datetime) -> Stats:
 def per_subscription(since: datetime, *, limit: int = 100, bucket_seconds: int = 3600, now: datetime | None = None) -> list[SubscriptionHealth]:
     """Every subscription with attempts since `since`, the failing ones first (lowest success rate, then
     most attempts), with its pending backlog and a success-rate trend per bucket."""
-    from subscriptions.models import EventSubscription
-
     grouped = _grouped_stats(finished_attempts(since), "subscription_id")
     ordered = sorted(grouped.items(), key=lambda item: (item[1][0].success_rate, -item[1][0].attempts))[:limit]
     ids = [pk for pk, _ in ordered]
@@ -226,7 +225,7 @@ def _trends(since: datetime, ids: list[int], seconds: int, now: datetime) -> dic
         finished_attempts(since).filter(subscription_id__in=ids)
         .annotate(bucket=EpochBucket("created", seconds)).values("subscription_id", "bucket")
         .annotate(n=Count("*"), ok=Count("status", filter=Q(status=AttemptStatus.SUCCESS))).order_by()
-    )  # fmt: skip
+    )
     cells = {(r["subscription_id"], r["bucket"]): r["ok"] / r["n"] for r in rows if r["n"]}
     buckets = _bucket_range(since, now, seconds)
     return {pk: [cells.get((pk, b)) for b in buckets] for pk in ids}
@@ -277,7 +276,3 @@ def outcome_breakdown(since: datetime, *, subscription_id: int | None = None) ->
 
 def _ms_label(ms: int) -> str:
     return f"{ms // 1000}s" if ms >= 1000 and ms % 1000 == 0 else f"{ms / 1000:.1f}s" if ms >= 1000 else f"{ms}ms"
-
-
-def window_since(key: str, now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) - WINDOWS.get(key, WINDOWS[DEFAULT_WINDOW])[1]

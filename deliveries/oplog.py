@@ -35,7 +35,7 @@ def outcomes(recorded: Iterable) -> None:
             error=None if result is None or not result.error else result.error[:200],
             message_status=message.status,
             next_attempt_at=message.next_attempt_at.isoformat() if message.next_attempt_at else None,
-        )  # fmt: skip
+        )
 
 
 def recovery_job(job) -> None:
@@ -44,11 +44,11 @@ def recovery_job(job) -> None:
         logger, logging.INFO if job.status == "DONE" else logging.ERROR, "recovery_job",
         account=account_token(job.subscription.account_id), subscription=job.subscription.token, job=job.token,
         kind=job.kind, status=job.status, messages=job.messages, error=job.error or None,
-    )  # fmt: skip
+    )
 
 
 def disabled(subscription, reason: str) -> None:
     event(
         logger, logging.WARNING, "subscription_disabled",
         account=account_token(subscription.account_id), subscription=subscription.token, reason=reason,
-    )  # fmt: skip
+    )

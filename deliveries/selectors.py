@@ -28,7 +28,7 @@ def _attempts(
     return queryset.select_related("event", "subscription").only(
         "token", "created", "status", "url", "response_status_code", "response_body", "error", "duration_ms",
         "event__token", "subscription__token",
-    )  # fmt: skip
+    )
 
 
 def attempts_for_event(

@@ -33,9 +33,5 @@ class Conflict(HubError):
     should_retry = False
 
 
-class Unprocessable(HubError):
-    status_code = 422
-
-
 class Forbidden(HubError):
     status_code = 403

@@ -13,7 +13,8 @@ class Account(models.Model):
 
     token = models.CharField(max_length=40, unique=True, default=tokens.account_token, editable=False)
     name = models.CharField(max_length=200)
-    retention_days = models.PositiveIntegerField(default=settings.EVENTHUB_DEFAULT_RETENTION_DAYS)
+    # None: EVENTHUB_DEFAULT_RETENTION_DAYS, read when retention runs (never frozen into a row or migration).
+    retention_days = models.PositiveIntegerField(null=True, blank=True)
     is_active = models.BooleanField(default=True)
     created = models.DateTimeField(auto_now_add=True)
 

@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "subscriptions",
     "deliveries",
     "scheduled_events",
+    # Tooling that runs inside the hub's processes without the hub knowing it (the benchmark's statement
+    # counter): comma-separated app modules or AppConfig paths.
+    *env_list("EVENTHUB_EXTRA_APPS", []),
 ]
 
 MIDDLEWARE = [

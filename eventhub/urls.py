@@ -15,10 +15,16 @@ v1 = [
     path("", include("subscriptions.api.urls")),
     path("", include("deliveries.api.urls")),
 ]
+# Each app serves its own resources in the billing dialect; this composition root only mounts them.
+billing = [
+    path("", include("eventhub.api.billing_urls")),
+    path("", include("subscriptions.api.billing_urls")),
+    path("", include("scheduled_events.api.billing_urls")),
+]
 
 urlpatterns = [
     path("v1/", include(v1)),
-    path("organizations/<str:org_id>/", include("eventhub.billing.urls")),
+    path("organizations/<str:org_id>/", include(billing)),
     path("oauth/token", OAuthTokenView.as_view(), name="oauth-token"),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -1,10 +1,10 @@
-"""Reads of scheduled event configurations and occurrences for the APIs and the admin."""
+"""Reads of scheduled event configurations for the APIs and the admin."""
 
 from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from scheduled_events.models import ScheduledEventConfiguration, ScheduledOccurrence
+from scheduled_events.models import ScheduledEventConfiguration
 
 
 def configurations_for(account, *, ids: list[str] | None = None) -> QuerySet[ScheduledEventConfiguration]:
@@ -16,7 +16,3 @@ def configurations_for(account, *, ids: list[str] | None = None) -> QuerySet[Sch
         queryset = queryset.filter(token__in=ids)
     return queryset
 
-
-def pending_occurrences(configuration: ScheduledEventConfiguration) -> QuerySet[ScheduledOccurrence]:
-    """Planned and not yet fired, soonest first."""
-    return configuration.occurrences.filter(fired_at__isnull=True, cancelled=False).order_by("fire_at", "id")

@@ -16,8 +16,8 @@ from eventhub.logs import event as log_event
 from eventhub.models import Account, EventCategory
 from eventhub.selectors import event_types_named
 from eventhub.services.catalog import retire_owned_type
-from eventhub.services.rules import check_version
 from eventhub.services.validation import ENTITY_EVENT, EVENT_TYPE_NAME_MAX
+from eventhub.versions import check_version
 from scheduled_events.firing import fire_due
 from scheduled_events.models import ScheduledEventConfiguration
 from scheduled_events.planning import PlanReport, plan_occurrences

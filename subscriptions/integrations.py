@@ -21,7 +21,8 @@ from eventhub.errors import InvalidInput, NotFound
 from eventhub.models import Account, EventType, NotificationRule
 from eventhub.services.audit import Actor
 from eventhub.services.catalog import ensure_event_type
-from eventhub.services.rules import NOTIFICATION_PREFIX, check_version, notification_type_name
+from eventhub.services.rules import NOTIFICATION_PREFIX, notification_type_name
+from eventhub.versions import check_version
 from subscriptions import services
 from subscriptions.models import Dialect, EventSubscription, IntegrationConfiguration
 from subscriptions.secrets import encrypt_secret

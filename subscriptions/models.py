@@ -1,7 +1,6 @@
 """Event subscriptions: a customer's webhook endpoint, its type filter and its signing secrets."""
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 
 from eventhub import tokens
@@ -35,7 +34,8 @@ class EventSubscription(models.Model):
     secret_encrypted = models.TextField(editable=False)
     previous_secret_encrypted = models.TextField(blank=True, default="", editable=False)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    max_concurrency = models.PositiveIntegerField(default=settings.EVENTHUB_SUBSCRIPTION_CONCURRENCY)
+    # None: EVENTHUB_SUBSCRIPTION_CONCURRENCY, read when messages are claimed (never frozen into a row or migration).
+    max_concurrency = models.PositiveIntegerField(null=True, blank=True)
     dialect = models.CharField(max_length=20, choices=Dialect.choices, default=Dialect.CARD_ISSUING)
     # Billing-dialect webhook destination fields (unused by card-issuing subscriptions).
     name = models.CharField(max_length=200, blank=True, default="")

@@ -33,7 +33,7 @@ WITH inflight AS (
 ),
 capped AS (
     SELECT i.subscription_id FROM inflight i JOIN {subscription} s ON s.id = i.subscription_id
-    WHERE i.n >= s.max_concurrency
+    WHERE i.n >= COALESCE(s.max_concurrency, %(default_cap)s)
 ),
 candidates AS (
     SELECT m.id, m.subscription_id, m.next_attempt_at FROM {message} m
@@ -48,7 +48,7 @@ candidates AS (
 ranked AS (
     SELECT c.id, c.next_attempt_at,
            ROW_NUMBER() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at, c.id) AS position,
-           s.max_concurrency - COALESCE(i.n, 0) AS room
+           COALESCE(s.max_concurrency, %(default_cap)s) - COALESCE(i.n, 0) AS room
     FROM candidates c
     JOIN {subscription} s ON s.id = c.subscription_id
     LEFT JOIN inflight i ON i.subscription_id = c.subscription_id
@@ -80,7 +80,12 @@ def claim_due(lane: str, now: datetime | None, limit: int) -> tuple[list[int], d
         lease=lease_sql,
     )
     adapt = connection.ops.adapt_datetimefield_value
-    params = {"limit": int(limit), "scan": max(4 * int(limit), 200), "lease_seconds": float(seconds)}
+    params = {
+        "limit": int(limit),
+        "scan": max(4 * int(limit), 200),
+        "lease_seconds": float(seconds),
+        "default_cap": int(settings.EVENTHUB_SUBSCRIPTION_CONCURRENCY),  # for subscriptions without their own
+    }
     if now is not None:
         params |= {"now": adapt(now), "lease": adapt(now + timedelta(seconds=seconds))}
     with connection.cursor() as cursor:

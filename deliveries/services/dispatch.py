@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from celery import current_app
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -18,14 +19,22 @@ LANES = (FIRST, RETRY)
 # later is the sweeper's job: no long Celery countdowns, retries are rows with next_attempt_at.
 MAX_KICK_DELAY = 5.0
 _next_delayed_kick = 0.0
+# The Celery entry points of `deliveries.tasks`, by registered name: tasks import services, so services
+# enqueue by name (DeliveriesConfig.ready() imports the tasks module, so every process has them registered
+# and routing, eager mode and test doubles apply as if the task object were called).
+DELIVER_DUE = "deliveries.deliver_due"
+DELIVER_RETRIES = "deliveries.deliver_retries"
+RUN_RECOVERY_JOB = "deliveries.run_recovery_job"
+
+
+def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
+    """Queue a registered task by name; broker errors propagate (callers decide whether they are harmless)."""
+    current_app.signature(task_name, args=args).apply_async(countdown=countdown, retry=False)
 
 
 def kick(lane: str = FIRST, *, delay: float = 0.0) -> None:
-    from deliveries import tasks  # tasks import services; services only need tasks to enqueue
-
-    task = tasks.deliver_retries if lane == RETRY else tasks.deliver_due
     try:
-        task.apply_async(countdown=delay or None, retry=False)
+        enqueue(DELIVER_RETRIES if lane == RETRY else DELIVER_DUE, countdown=delay or None)
     except (OperationalError, OSError) as exc:
         logger.warning("could not wake a %s worker (the sweeper will): %s", lane, exc)
 

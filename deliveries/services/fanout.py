@@ -76,7 +76,7 @@ def insert_pending_messages(pairs: list[tuple[Event, int]]) -> None:
             Message(account_id=event.account_id, event_id=event.id, subscription_id=subscription_id,
                     status=MessageStatus.PENDING, next_attempt_at=event.created, created=event.created)
             for event, subscription_id in pairs
-        )  # fmt: skip
+        )
         return
     with connection.cursor() as cursor:
         cursor.execute(

@@ -16,7 +16,7 @@ from kombu.exceptions import OperationalError
 
 from deliveries import oplog
 from deliveries.models import Message, MessageStatus, RecoveryJob, RecoveryKind, RecoveryStatus
-from deliveries.services.dispatch import FIRST, kick, kick_on_commit
+from deliveries.services.dispatch import FIRST, RUN_RECOVERY_JOB, enqueue, kick, kick_on_commit
 from eventhub.errors import HubError, InvalidInput, NotFound
 from eventhub.models import Event
 from eventhub.selectors import event_types_named, type_keys
@@ -152,10 +152,8 @@ def _request(
 
 
 def enqueue_job(job_id: int) -> None:
-    from deliveries import tasks
-
     try:
-        tasks.run_recovery_job.apply_async((job_id,), retry=False)
+        enqueue(RUN_RECOVERY_JOB, job_id)
     except (OperationalError, OSError) as exc:
         logger.warning("could not queue recovery job %s (the sweeper will): %s", job_id, exc)
 

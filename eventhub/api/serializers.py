@@ -4,6 +4,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from eventhub.models import Account, Event, EventType
+from eventhub.services.retention import retention_days
 from eventhub.services.validation import IDEMPOTENCY_KEY_MAX
 
 
@@ -49,10 +50,19 @@ class EventTypeSerializer(serializers.ModelSerializer):
 
 
 class AccountSerializer(serializers.ModelSerializer):
+    # Optional on create (None: the setting), never null when rendered (see to_representation).
+    retention_days = serializers.IntegerField(min_value=0, max_value=9223372036854775807, required=False)
+
     class Meta:
         model = Account
         fields = ["token", "name", "retention_days", "is_active", "created"]
         read_only_fields = ["token", "created"]
+
+    def to_representation(self, account):
+        """`retention_days` is the one in force: the account's own, else the setting read now."""
+        data = super().to_representation(account)
+        data["retention_days"] = retention_days(account)
+        return data
 
 
 def cursor_body(serializer_class, page, **context) -> dict:

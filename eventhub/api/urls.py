@@ -1,11 +1,11 @@
 from django.urls import path
 
-from eventhub.api import views
+from eventhub.api import card
 
 urlpatterns = [
-    path("events", views.EventListView.as_view(), name="events"),
-    path("events/<str:event_token>", views.EventDetailView.as_view(), name="event-detail"),
-    path("event_types", views.EventTypeListView.as_view(), name="event-types"),
-    path("event_types/<str:name>", views.EventTypeDetailView.as_view(), name="event-type-detail"),
-    path("accounts", views.AccountListView.as_view(), name="accounts"),
+    path("events", card.EventListView.as_view(), name="events"),
+    path("events/<str:event_token>", card.EventDetailView.as_view(), name="event-detail"),
+    path("event_types", card.EventTypeListView.as_view(), name="event-types"),
+    path("event_types/<str:name>", card.EventTypeDetailView.as_view(), name="event-type-detail"),
+    path("accounts", card.AccountListView.as_view(), name="accounts"),
 ]

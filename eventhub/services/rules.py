@@ -10,7 +10,6 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -20,27 +19,16 @@ from eventhub.models import Account, Event, EventCategory, EventType, Notificati
 from eventhub.rules.expression import Calculation, InvalidCalculation, compile_calculation
 from eventhub.selectors import event_types_named
 from eventhub.services.catalog import derive_owned_type, retire_owned_type
+from eventhub.services.ingest import EventSpec, record_events
+from eventhub.services.rule_changes import rules_changed
 from eventhub.services.validation import EVENT_TYPE_NAME_MAX
+from eventhub.versions import check_version
 
 logger = logging.getLogger(__name__)
 NOTIFICATION_PREFIX = "notification."
 CODE = re.compile(r"^[A-Za-z0-9_]+$")
 CODE_MAX = min(100, EVENT_TYPE_NAME_MAX - len(NOTIFICATION_PREFIX))
 FIELDS = ("name", "code", "description", "event_name", "calculation", "always_fire_event", "active")
-
-
-def check_version(current: int, expected: Any) -> None:
-    """Optimistic concurrency for every versioned object: a stale `version` is a 409 the SDKs do not
-    retry; an omitted one means an unconditional write."""
-    if expected is None:
-        return
-    if isinstance(expected, bool) or not isinstance(expected, int):
-        raise InvalidInput("version must be an integer.", {"version": ["Must be an integer."]})
-    if expected != current:
-        raise Conflict(
-            f"Version conflict: the request is based on version {expected}, the current version is {current}.",
-            {"version": [f"Expected {current}."]},
-        )
 
 
 def notification_type_name(code: str) -> str:
@@ -107,10 +95,7 @@ def _ensure_notification_type(rule: NotificationRule) -> EventType:
 
 def _routes_changed(account: Account) -> None:
     """Webhook destinations linked to rules (billing integration configurations) follow code changes."""
-    if apps.is_installed("subscriptions"):
-        from subscriptions.integrations import resync_notification_routes
-
-        resync_notification_routes(account)
+    rules_changed(account)
 
 
 def create_rule(account: Account, **fields: Any) -> NotificationRule:
@@ -235,8 +220,6 @@ def apply_notification_rules(events: list[Event], *, depth: int = 0) -> None:
     if depth >= settings.EVENTHUB_MAX_CAUSAL_DEPTH:
         logger.warning("notification rules not applied at causal depth %s (EVENTHUB_MAX_CAUSAL_DEPTH)", depth)
         return
-    from eventhub.services.ingest import EventSpec, record_events  # ingest runs the processors: import late
-
     keys = {
         EventType.key_for(notification_type_name(rule.code), event.account)
         for items in fired.values()

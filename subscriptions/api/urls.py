@@ -1,14 +1,14 @@
 from django.urls import path
 
-from subscriptions.api import views
+from subscriptions.api import card
 
 urlpatterns = [
-    path("event_subscriptions", views.SubscriptionListView.as_view(), name="event-subscriptions"),
-    path("event_subscriptions/<str:token>", views.SubscriptionDetailView.as_view(), name="event-subscription-detail"),
-    path("event_subscriptions/<str:token>/secret", views.SubscriptionSecretView.as_view(), name="event-subscription-secret"),
+    path("event_subscriptions", card.SubscriptionListView.as_view(), name="event-subscriptions"),
+    path("event_subscriptions/<str:token>", card.SubscriptionDetailView.as_view(), name="event-subscription-detail"),
+    path("event_subscriptions/<str:token>/secret", card.SubscriptionSecretView.as_view(), name="event-subscription-secret"),
     path(
         "event_subscriptions/<str:token>/secret/rotate",
-        views.SubscriptionSecretRotateView.as_view(),
+        card.SubscriptionSecretRotateView.as_view(),
         name="event-subscription-secret-rotate",
     ),
 ]

@@ -49,11 +49,11 @@ def test_a_job_whose_task_was_lost_is_queued_again_and_a_dead_run_is_failed(acme
     lost = RecoveryJob.objects.create(
         account=acme.account, subscription=subscription, kind="recover", begin=now - timedelta(hours=1), end=now,
         created=now - timedelta(minutes=2),
-    )  # fmt: skip
+    )
     dead = RecoveryJob.objects.create(
         account=acme.account, subscription=subscription, kind="replay_missing", begin=now - timedelta(hours=1), end=now,
         created=now - timedelta(hours=1), status=RecoveryStatus.RUNNING, started_at=now - timedelta(hours=1),
-    )  # fmt: skip
+    )
     assert sweep(now)["requeued_jobs"] == 1
     assert kicks == ["deliveries.run_recovery_job"]
     dead.refresh_from_db()

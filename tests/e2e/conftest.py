@@ -83,7 +83,7 @@ class Worker:
             sys.executable, "-m", "celery", "-A", "eventhub", "worker", "-Q", "default,deliveries,retries",
             "--pool", "threads", "-c", "8", "-l", "info", "-n", f"e2e-{uuid.uuid4().hex[:6]}@%h",
             "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ]  # fmt: skip
+        ]
         if self.beat:
             command += ["-B", "--schedule", str(self.log.with_suffix(".beat"))]
         with open(self.log, "ab") as log:

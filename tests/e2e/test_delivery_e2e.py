@@ -38,7 +38,7 @@ def test_a_published_event_reaches_the_receiver_signed(hub_worker, live_server, 
     secret = client.events.subscriptions.retrieve_secret(subscription.token).secret
     assert client.webhooks.unwrap(got.body.decode(), headers=got.headers, secret=secret) == {
         "card_token": "card_e2e", "event_type": "card.created",
-    }  # fmt: skip
+    }
     [attempt] = wait_until(lambda: attempts(client, event["token"]), message="the attempt to be recorded")
     assert attempt.status == "SUCCESS" and attempt.event_subscription_token == subscription.token
 

@@ -24,8 +24,18 @@ def _migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture
+def latest_schema_afterwards():
+    """AFTER is not the latest state once later migrations exist: leave the schema at the leaves, as the
+    rest of the suite expects it."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_existing_derived_types_are_split_per_owning_account_and_events_follow():
+def test_existing_derived_types_are_split_per_owning_account_and_events_follow(latest_schema_afterwards):
     old = _migrate(BEFORE)
     try:
         Account, OldType = old.get_model("eventhub", "Account"), old.get_model("eventhub", "EventType")

@@ -66,7 +66,7 @@ class Cluster:
         log = home / f"{kind}.log"
         with open(log, "ab") as out:
             process = subprocess.Popen(command_line(kind, env), cwd=home, env=env, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(HubProcess(kind, host, process, log, port))
         return self.processes[-1]
 

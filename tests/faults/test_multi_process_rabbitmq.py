@@ -76,7 +76,7 @@ def _post_batch(base: str, key: str, batch: int) -> None:
     request = urllib.request.Request(
         f"{base}/v1/events", data=json.dumps({"events": events}).encode(), method="POST",
         headers={"Authorization": key, "Content-Type": "application/json"},
-    )  # fmt: skip
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         assert response.status in (200, 201), response.read()
 
@@ -100,7 +100,7 @@ def test_two_webs_two_workers_two_beats_on_rabbitmq_survive_a_worker_kill_and_a_
         "EVENTHUB_WEB_WORKERS": "2",
         "EVENTHUB_RATE_LIMIT": "100000/min",
         "EVENTHUB_LOG_LEVEL": "WARNING",
-    }  # fmt: skip
+    }
     cluster = Cluster(tmp_path, env)
     try:
         webs = [cluster.start("web", host, _free_port()) for host in ("host-a", "host-b")]

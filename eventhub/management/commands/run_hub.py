@@ -35,7 +35,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--log-level", default=os.environ.get("EVENTHUB_WORKER_LOG_LEVEL", "warning"),
             help="Worker and beat log level (info shows every task, including the 5-second sweeps).",
-        )  # fmt: skip
+        )
         parser.add_argument(
             "--concurrency", type=int, default=int(os.environ.get("EVENTHUB_WORKER_CONCURRENCY", "8"))
         )
@@ -59,7 +59,7 @@ class Command(BaseCommand):
             ],
             "beat": [python, "-m", "celery", "-A", "eventhub", "beat", "-l", options["log_level"],
                      "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")],
-        }  # fmt: skip
+        }
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         server = (
             "Django's development server (autoreload; not for production)"

@@ -12,14 +12,14 @@ from deliveries import selectors
 from deliveries.api.serializers import MessageAttemptSerializer, SendExampleSerializer
 from deliveries.models import AttemptStatus
 from deliveries.services import recovery
+from eventhub.api.params import CURSOR_PARAMS, TIME_PARAMS, cursor_args
 from eventhub.api.scoping import scoped
 from eventhub.api.serializers import cursor_body
-from eventhub.api.views import CURSOR_PARAMS, TIME_PARAMS, cursor_args
 from eventhub.errors import InvalidInput
 from eventhub.models import Event
 from eventhub.pagination import token_page
 from eventhub.timeparse import parse_query_datetime
-from subscriptions.api.views import subscription_for
+from subscriptions.api.card import subscription_for
 
 ATTEMPT_PAGE = inline_serializer(
     "MessageAttemptPage", {"data": MessageAttemptSerializer(many=True), "has_more": serializers.BooleanField()}

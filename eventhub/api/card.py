@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eventhub import selectors
+from eventhub.api.params import CURSOR_PARAMS, TIME_PARAMS, cursor_args, truthy
 from eventhub.api.permissions import IsStaffKey, ReadOrStaffWrite
 from eventhub.api.scoping import acting_account, caller_account, scoped
 from eventhub.api.serializers import (
@@ -21,40 +22,11 @@ from eventhub.api.serializers import (
 )
 from eventhub.errors import InvalidInput, NotFound
 from eventhub.models import Account, Event
-from eventhub.pagination import Page, parse_page_size, token_page
+from eventhub.pagination import Page, token_page
 from eventhub.services import catalog
 from eventhub.services.accounts import create_account_with_key
 from eventhub.services.ingest import Submission, publish_batch
 from eventhub.timeparse import parse_query_datetime
-
-CURSOR_PARAMS = [
-    OpenApiParameter("page_size", int, description="1-100, default 20"),
-    OpenApiParameter("starting_after", str, description="Token of the item after which to start (older items)."),
-    OpenApiParameter("ending_before", str, description="Token of the item before which to end (newer items)."),
-]
-TIME_PARAMS = [
-    OpenApiParameter("begin", str, description="RFC 3339; only items created at or after it."),
-    OpenApiParameter("end", str, description="RFC 3339; only items created before it."),
-]
-
-
-def cursor_args(request) -> dict:
-    params = request.query_params
-    return {
-        "page_size": parse_page_size(params.get("page_size")),
-        "starting_after": params.get("starting_after") or None,
-        "ending_before": params.get("ending_before") or None,
-    }
-
-
-def truthy(raw: str | None, field: str, default: bool = False) -> bool:
-    if raw in (None, ""):
-        return default
-    if raw.lower() in ("true", "1"):
-        return True
-    if raw.lower() in ("false", "0"):
-        return False
-    raise InvalidInput(f"{field} must be true or false.", {field: ["Must be true or false."]})
 
 
 class EventListView(APIView):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from scheduled_events.beat import ensure_periodic_tasks
+from eventhub.periodic_tasks import ensure_periodic_tasks
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
-from scheduled_events.beat import ensure_periodic_tasks, registered_periodic_tasks
+from eventhub.periodic_tasks import ensure_periodic_tasks, registered_periodic_tasks
 
 pytestmark = pytest.mark.django_db
 FIRE = "scheduled_events: fire due occurrences"

@@ -1,9 +1,10 @@
 """Opt-in statement counting for the benchmark's "SQL per delivered message" figure.
 
-With EVENTHUB_SQL_COUNT_DIR set, every database connection of this process counts the statements it
-executes (Django's execute wrappers: execute and executemany, one each), and a daemon thread writes the
+The benchmark starts the web server and workers with `EVENTHUB_EXTRA_APPS=bench.sqlcount.SqlCountConfig`
+(the hub itself never installs it) and EVENTHUB_SQL_COUNT_DIR set: every database connection of this
+process counts the statements it executes (Django's execute wrappers: execute and executemany, one each), and a daemon thread writes the
 running total to `<dir>/<pid>.count` twice a second, so the harness can sum web and worker processes
-without stopping them. Off by default: nothing is installed unless the variable is set.
+without stopping them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import os
 import threading
 import time
 from pathlib import Path
+
+from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 _lock = threading.Lock()
 _total = 0
@@ -39,8 +43,14 @@ def install_from_environment() -> None:
     directory = os.environ.get("EVENTHUB_SQL_COUNT_DIR")
     if not directory:
         return
-    from django.db.backends.signals import connection_created
-
     connection_created.connect(_install_on, weak=False)
     path = Path(directory) / f"{os.getpid()}.count"
     threading.Thread(target=_write_forever, args=(path,), daemon=True, name="sql-count").start()
+
+
+class SqlCountConfig(AppConfig):
+    name = "bench.sqlcount"
+    label = "bench_sqlcount"
+
+    def ready(self) -> None:
+        install_from_environment()

@@ -7,9 +7,9 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from eventhub.api.params import CURSOR_PARAMS, cursor_args
 from eventhub.api.scoping import acting_account, scoped
 from eventhub.api.serializers import cursor_body
-from eventhub.api.views import CURSOR_PARAMS, cursor_args
 from eventhub.errors import InvalidInput
 from eventhub.pagination import token_page
 from subscriptions import services
