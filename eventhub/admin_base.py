@@ -15,12 +15,14 @@ from typing import Any
 from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+
+from eventhub.models import Account
 
 COUNT_CAP = 10_000
 MAX_PAGES = 200
@@ -94,8 +96,6 @@ class LargeTableAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        from django.db.models import Q
-
         condition = Q()
         for field in self.token_search_fields:
             condition |= Q(**{field: term})
@@ -149,8 +149,6 @@ class AccountFilter(admin.SimpleListFilter):
     field_name = "account_id"
 
     def lookups(self, request, model_admin):
-        from eventhub.models import Account
-
         return [(str(pk), name) for pk, name in Account.objects.order_by("name").values_list("pk", "name")[:100]]
 
     def queryset(self, request, queryset):

@@ -21,6 +21,7 @@ from eventhub.errors import HubError, InvalidInput, NotFound
 from eventhub.models import Event
 from eventhub.selectors import event_types_named, type_keys
 from eventhub.services.audit import Actor, record_action
+from eventhub.services.ingest import EventSpec, record_events
 from subscriptions.models import EventSubscription
 
 logger = logging.getLogger(__name__)
@@ -70,8 +71,6 @@ def resend(event: Event, subscription: EventSubscription, *, actor: Actor = None
 def send_example(subscription: EventSubscription, event_type_name: str | None = None, *, actor: Actor = None) -> Message:
     """Deliver the type's example payload as an example event (hidden from event lists), signed and sent
     like any other message. Without a type, the subscription's first filtered type is used."""
-    from eventhub.services.ingest import EventSpec, record_events
-
     _usable(subscription)
     name = event_type_name or (subscription.event_types[0] if subscription.event_types else None)
     if not name:
