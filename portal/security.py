@@ -32,7 +32,9 @@ def content_security_policy() -> str:
 def harden(response: HttpResponse) -> HttpResponse:
     response["Content-Security-Policy"] = content_security_policy()
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: under no-referrer browsers send `Origin: null` with form posts, which
+    # Django's CSRF check rightly refuses. Cross-origin requests still get no referrer (link tokens stay here).
+    response["Referrer-Policy"] = "same-origin"
     response["X-Content-Type-Options"] = "nosniff"
     if settings.EVENTHUB_PORTAL_FRAME_ANCESTORS:
         response.xframe_options_exempt = True  # frame-ancestors decides; X-Frame-Options cannot list origins

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.contrib import messages as flash
@@ -248,7 +248,7 @@ def parse_time(raw: str | None) -> datetime | None:
     parsed = parse_datetime(raw)  # raises ValueError for a well-formed but impossible time
     if parsed is None:
         raise ValueError(raw)
-    return timezone.make_aware(parsed, timezone.utc) if timezone.is_naive(parsed) else parsed
+    return timezone.make_aware(parsed, UTC) if timezone.is_naive(parsed) else parsed
 
 
 def _window_action(request, token: str, service, done: str):

@@ -1,5 +1,6 @@
 """Portal test helpers: mint a link through the API and open it in a Django test client (a browser's
 cookie jar), plus bulk deliveries for list pages. Nothing reaches a broker."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,7 +40,9 @@ def open_portal(keyed, *, client: Client | None = None, **options) -> Client:
     return client
 
 
-def add_deliveries(subscription: EventSubscription, count: int, *, event_type: str = "card.created", failed_every: int = 0) -> list[Message]:
+def add_deliveries(
+    subscription: EventSubscription, count: int, *, event_type: str = "card.created", failed_every: int = 0
+) -> list[Message]:
     """`count` events with one message and one attempt each (every `failed_every`-th failed with a 500)."""
     now = timezone.now() - timedelta(minutes=5)
     account = subscription.account

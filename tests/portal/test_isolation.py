@@ -1,5 +1,6 @@
 """Tenant isolation: a session for Acme walks every portal URL (the list comes from portal.urls, so a new
 route without coverage fails here) with Globex's objects, by GET and by POST, and never sees or changes them."""
+
 from __future__ import annotations
 
 import re
@@ -25,17 +26,27 @@ OBJECTLESS = {"start", "home", "end", "endpoints", "endpoint-create", "catalog",
 @pytest.fixture
 def globex_world(globex, event_types):
     """Globex's endpoint, messages with attempts, an example message, and an event type only Globex owns."""
-    subscription = create_subscription(globex.account, url="https://hooks.globex.example/secret-path", description="globex only")
+    subscription = create_subscription(
+        globex.account, url="https://hooks.globex.example/secret-path", description="globex only"
+    )
     messages = add_deliveries(subscription, 3, failed_every=2)
     send_example(subscription, "card.created")
-    create_rule(globex.account, name="Globex rule", code="globex_private", event_name="card.created", calculation="new.amount > 1")
+    create_rule(
+        globex.account,
+        name="Globex rule",
+        code="globex_private",
+        event_name="card.created",
+        calculation="new.amount > 1",
+    )
     return {"subscription": subscription, "message": messages[0], "owned_type": "notification.globex_private"}
 
 
 def _kwargs_for(pattern: URLPattern, world: dict) -> dict:
     names = set(pattern.pattern.converters)
     mapping = {
-        "token": world["subscription"].token if pattern.name.startswith("endpoint") else world["message"].token,
+        "token": world["subscription"].token
+        if pattern.name.startswith("endpoint")
+        else world["message"].token,
         "name": world["owned_type"],
     }
     missing = names - mapping.keys()
@@ -76,7 +87,10 @@ def test_a_session_for_one_account_never_shows_or_changes_another_accounts_objec
             url = reverse(f"portal:{pattern.name}", kwargs=_kwargs_for(pattern, globex_world))
             get = browser.get(url)
             assert get.status_code in (404, 405), (pattern.name, get.status_code)
-            post = browser.post(url, {"disabled": "1", "url": "https://evil.example/x", "event_type": "card.created", "since": ""})
+            post = browser.post(
+                url,
+                {"disabled": "1", "url": "https://evil.example/x", "event_type": "card.created", "since": ""},
+            )
             assert post.status_code in (404, 405), (pattern.name, post.status_code)
             # A 404 may echo the requested path (which the caller already knew); nothing else of Globex's.
             unknown_to_caller = {secret for secret in secrets if secret not in url}
@@ -86,12 +100,20 @@ def test_a_session_for_one_account_never_shows_or_changes_another_accounts_objec
         else:
             url = reverse(f"portal:{pattern.name}")
             # Objectless pages, with query strings naming Globex's objects.
-            for query in ("", f"?endpoint={globex_sub.token}", "?q=globex", "?event_type=notification.globex_private"):
+            for query in (
+                "",
+                f"?endpoint={globex_sub.token}",
+                "?q=globex",
+                "?event_type=notification.globex_private",
+            ):
                 response = browser.get(url + query)
                 assert response.status_code in (200, 302, 405), (pattern.name, response.status_code)
                 body = response.content.decode()
                 # A filter form may echo what the caller typed; nothing else of Globex's.
-                assert not any(secret in body for secret in secrets if secret not in query), (pattern.name, query)
+                assert not any(secret in body for secret in secrets if secret not in query), (
+                    pattern.name,
+                    query,
+                )
         walked.append(pattern.name)
     assert set(walked) == {p.name for p in _routes()} - {"start", "end"}
     # The list pages showed Acme's own data, so the walk looked at real pages.
@@ -110,8 +132,18 @@ def test_the_same_walk_with_own_objects_reaches_the_pages(acme, event_types):
     there come from isolation, not from a broken route)."""
     browser = open_portal(acme)
     own = create_subscription(acme.account, url="https://hooks.acme.example/own")
-    create_rule(acme.account, name="Acme rule", code="acme_private", event_name="card.created", calculation="new.amount > 1")
-    world = {"subscription": own, "message": add_deliveries(own, 1)[0], "owned_type": "notification.acme_private"}
+    create_rule(
+        acme.account,
+        name="Acme rule",
+        code="acme_private",
+        event_name="card.created",
+        calculation="new.amount > 1",
+    )
+    world = {
+        "subscription": own,
+        "message": add_deliveries(own, 1)[0],
+        "owned_type": "notification.acme_private",
+    }
     for pattern in _routes():
         if pattern.pattern.converters and pattern.name != "start":
             response = browser.get(reverse(f"portal:{pattern.name}", kwargs=_kwargs_for(pattern, world)))

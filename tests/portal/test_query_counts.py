@@ -1,4 +1,5 @@
 """Each portal list page runs the same number of SQL statements for N and 3N rows (no per-row queries)."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,9 +18,13 @@ N = 4
 def _grow(account, count: int, start: int) -> None:
     """`count` more endpoints, messages (each with an attempt, some failed) and catalog types."""
     for i in range(start, start + count):
-        subscription = create_subscription(account, url=f"https://hooks.acme.example/{i}", event_types=["card.created"])
+        subscription = create_subscription(
+            account, url=f"https://hooks.acme.example/{i}", event_types=["card.created"]
+        )
         add_deliveries(subscription, 2, failed_every=2)
-        create_event_type(f"widget.thing{i}.happened", category="other", description=f"Thing {i}", example={"i": i})
+        create_event_type(
+            f"widget.thing{i}.happened", category="other", description=f"Thing {i}", example={"i": i}
+        )
 
 
 def _statements(browser, url: str, marker: str, expected_rows: int) -> int:

@@ -1,5 +1,6 @@
 """Read-only enforced on the server, CSRF on every write, the CSP and frame-ancestors headers, the API's
 SSRF policy, scoping, and portal writes in the audit log marked as portal actions."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,7 +35,12 @@ def _write_urls(subscription, message) -> list[tuple[str, str]]:
     return urls
 
 
-FORM = {"url": "https://hooks.acme.example/changed", "disabled": "1", "event_type": "card.created", "since": ""}
+FORM = {
+    "url": "https://hooks.acme.example/changed",
+    "disabled": "1",
+    "event_type": "card.created",
+    "since": "",
+}
 
 
 def test_read_only_session_is_refused_every_write(acme, event_types):
@@ -65,7 +71,10 @@ def test_every_write_needs_the_csrf_token(acme, event_types):
     # With the token from the page, the same write goes through.
     page = browser.get(reverse("portal:endpoint", args=[subscription.token]))
     token = page.context["csrf_token"]
-    response = browser.post(reverse("portal:endpoint-state", args=[subscription.token]), {"disabled": "1", "csrfmiddlewaretoken": token})
+    response = browser.post(
+        reverse("portal:endpoint-state", args=[subscription.token]),
+        {"disabled": "1", "csrfmiddlewaretoken": token},
+    )
     assert response.status_code == 302
     assert EventSubscription.objects.get(pk=subscription.pk).disabled
 
@@ -82,7 +91,9 @@ def test_pages_allow_only_own_assets_and_no_framing_by_default(acme):
 def test_frame_ancestors_come_from_the_setting(acme, settings):
     settings.EVENTHUB_PORTAL_FRAME_ANCESTORS = ["https://app.example.com", "https://*.example.org"]
     response = open_portal(acme).get("/portal/endpoints")
-    assert "frame-ancestors https://app.example.com https://*.example.org" in response["Content-Security-Policy"]
+    assert (
+        "frame-ancestors https://app.example.com https://*.example.org" in response["Content-Security-Policy"]
+    )
     assert "X-Frame-Options" not in response
 
 
@@ -91,7 +102,9 @@ def test_refused_link_pages_carry_the_same_headers(db):
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.7/hook", "https://169.254.169.254/latest", "ftp://example.com/x"])
+@pytest.mark.parametrize(
+    "url", ["http://10.0.0.7/hook", "https://169.254.169.254/latest", "ftp://example.com/x"]
+)
 def test_endpoint_urls_follow_the_apis_ssrf_policy(acme, settings, url):
     settings.EVENTHUB_SSRF_ALLOW = []
     settings.EVENTHUB_ALLOW_HTTP_HOSTS = []
@@ -106,7 +119,11 @@ def test_portal_writes_are_audited_as_portal_actions_of_the_minting_key(acme, ev
     browser = open_portal(acme)
     response = browser.post(
         reverse("portal:endpoint-create"),
-        {"url": "https://hooks.acme.example/new", "description": "from the portal", "event_types": ["card.created"]},
+        {
+            "url": "https://hooks.acme.example/new",
+            "description": "from the portal",
+            "event_types": ["card.created"],
+        },
     )
     subscription = EventSubscription.objects.get(account=acme.account)
     assert response.status_code == 302 and response["Location"].endswith(subscription.token)
@@ -116,12 +133,18 @@ def test_portal_writes_are_audited_as_portal_actions_of_the_minting_key(acme, ev
     subscription.refresh_from_db()
     assert current_secret(subscription).encode() in revealed.content
     entries = AuditLogEntry.objects.filter(account=acme.account, details__via="portal").order_by("id")
-    assert [e.action for e in entries] == ["subscription.created", "subscription.secret_rotated", "subscription.secret_revealed"]
+    assert [e.action for e in entries] == [
+        "subscription.created",
+        "subscription.secret_rotated",
+        "subscription.secret_revealed",
+    ]
     assert all(e.actor_key_id == acme.api_key.pk for e in entries)
 
 
 def test_scoped_session_sees_and_subscribes_only_within_its_scope(acme, event_types):
-    inside = create_subscription(acme.account, url="https://hooks.acme.example/cards", event_types=["card.created"])
+    inside = create_subscription(
+        acme.account, url="https://hooks.acme.example/cards", event_types=["card.created"]
+    )
     outside = create_subscription(acme.account, url="https://hooks.acme.example/all")
     browser = open_portal(acme, event_types=["card.created", "card.updated"])
     listing = browser.get("/portal/endpoints").content.decode()
@@ -132,7 +155,10 @@ def test_scoped_session_sees_and_subscribes_only_within_its_scope(acme, event_ty
     assert browser.get(reverse("portal:catalog-type", args=["balance.updated"])).status_code == 404
     # "Every type" would reach past the scope; a type outside it is not a choice.
     for chosen in ([], ["balance.updated"]):
-        response = browser.post(reverse("portal:endpoint-create"), {"url": "https://hooks.acme.example/new", "event_types": chosen})
+        response = browser.post(
+            reverse("portal:endpoint-create"),
+            {"url": "https://hooks.acme.example/new", "event_types": chosen},
+        )
         assert response.status_code == 200 and b"pt-errors" in response.content
     assert EventSubscription.objects.filter(account=acme.account).count() == 2
 

@@ -1,5 +1,6 @@
 """POST /v1/portal_sessions and the single-use link: who may mint, what the link does once, and the
 clear pages for expired, reused and tampered links."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -25,7 +26,9 @@ def test_account_key_mints_a_link_valid_for_an_hour_by_default(acme):
     body = mint(acme)
     assert urlparse(body["url"]).path.startswith("/portal/start/")
     assert abs((_expires(body) - timezone.now()) - timedelta(hours=1)) < timedelta(seconds=30)
-    assert AuditLogEntry.objects.filter(action="portal.link_created", actor_key=acme.api_key, account=acme.account).exists()
+    assert AuditLogEntry.objects.filter(
+        action="portal.link_created", actor_key=acme.api_key, account=acme.account
+    ).exists()
 
 
 def test_link_lifetime_is_configurable(acme, settings):
@@ -57,7 +60,11 @@ def test_expired_link_shows_a_clear_page(acme):
 
 def test_tampered_link_shows_a_clear_page(acme):
     path = urlparse(mint(acme)["url"]).path
-    for bad in (path[:-2] + ("AA" if not path.endswith("AA") else "BB"), "/portal/start/nonsense", path + "x"):
+    for bad in (
+        path[:-2] + ("AA" if not path.endswith("AA") else "BB"),
+        "/portal/start/nonsense",
+        path + "x",
+    ):
         response = Client().get(bad)
         assert response.status_code == 403
         assert b"This link is not valid" in response.content and b"Traceback" not in response.content
@@ -81,9 +88,13 @@ def test_account_key_cannot_mint_for_another_account(acme, globex):
 
 
 def test_scope_names_must_exist(acme, event_types):
-    response = acme.client().post("/v1/portal_sessions", {"event_types": ["card.created", "no.such"]}, format="json")
+    response = acme.client().post(
+        "/v1/portal_sessions", {"event_types": ["card.created", "no.such"]}, format="json"
+    )
     assert response.status_code == 400
-    assert acme.client().post("/v1/portal_sessions", {"categories": ["nope"]}, format="json").status_code == 400
+    assert (
+        acme.client().post("/v1/portal_sessions", {"categories": ["nope"]}, format="json").status_code == 400
+    )
     assert acme.client().post("/v1/portal_sessions", {"read_only": "yes"}, format="json").status_code == 400
 
 
