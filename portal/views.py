@@ -48,7 +48,11 @@ def portal_view(view):
         request.portal = portal_session.current(request)
         if request.portal is None:
             return refused(request, "no_session")
-        if request.method == "POST" and request.portal.read_only:
+        if (
+            request.method == "POST"
+            and request.portal.read_only
+            and not getattr(view, "read_only_allowed", False)
+        ):
             return refused(request, "read_only")
         response = view(request, *args, **kwargs)
         return harden(response)
@@ -82,11 +86,13 @@ def start(request, token: str):
     return harden(redirect("portal:endpoints"))
 
 
-@require_POST
-@portal_view
 def end(request):
     request.session.pop(portal_session.SESSION_KEY, None)
     return refused(request, "ended", status=200)
+
+
+end.read_only_allowed = True  # signing out changes nothing of the account's
+end = require_POST(portal_view(end))
 
 
 # --- Endpoints -------------------------------------------------------------------------------------------

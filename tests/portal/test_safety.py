@@ -59,6 +59,9 @@ def test_read_only_session_is_refused_every_write(acme, event_types):
     assert not RecoveryJob.objects.exists()
     assert Message.objects.count() == 1
     assert not AuditLogEntry.objects.filter(details__via="portal").exists()
+    # Signing out is not a write to the account: it works read-only too.
+    assert browser.post(reverse("portal:end")).status_code == 200
+    assert browser.get(reverse("portal:endpoints")).status_code == 403
 
 
 def test_every_write_needs_the_csrf_token(acme, event_types):
