@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "subscriptions",
     "deliveries",
     "scheduled_events",
+    "portal",
     # Tooling that runs inside the hub's processes without the hub knowing it (the benchmark's statement
     # counter): comma-separated app modules or AppConfig paths.
     *env_list("EVENTHUB_EXTRA_APPS", []),
@@ -336,3 +337,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("EVENTHUB_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Customer portal (portal/, docs/portal.md) -------------------------------------------------
+EVENTHUB_PORTAL_LINK_SECONDS = env_int("EVENTHUB_PORTAL_LINK_SECONDS", 3600)  # a link's default lifetime
+EVENTHUB_PORTAL_LINK_MAX_SECONDS = env_int("EVENTHUB_PORTAL_LINK_MAX_SECONDS", 86400)  # longest one may ask for
+EVENTHUB_PORTAL_SESSION_SECONDS = env_int("EVENTHUB_PORTAL_SESSION_SECONDS", 8 * 3600)  # a session, once opened
+EVENTHUB_PORTAL_BASE_URL = env_str("EVENTHUB_PORTAL_BASE_URL", "")  # origin of minted links; empty: the request's
+# Origins allowed to embed the portal in an iframe (CSP frame-ancestors); empty: none.
+EVENTHUB_PORTAL_FRAME_ANCESTORS = env_list("EVENTHUB_PORTAL_FRAME_ANCESTORS", [])
+if EVENTHUB_PORTAL_FRAME_ANCESTORS and PRODUCTION:
+    # A cross-site iframe only sends cookies marked SameSite=None; Secure (production sets Secure).
+    SESSION_COOKIE_SAMESITE = "None"
+    CSRF_COOKIE_SAMESITE = "None"

@@ -1,5 +1,6 @@
 """Routes: /v1 (card-issuing dialect and hub-native), /organizations/{orgId} (billing dialect),
 /oauth/token, /healthz + /readyz, /metrics, /api/schema + /api/docs (OpenAPI), /admin. No trailing slashes."""
+
 from __future__ import annotations
 
 from django.contrib import admin
@@ -9,11 +10,13 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from eventhub.api.health import healthz, readyz
 from eventhub.api.oauth import OAuthTokenView
 from eventhub.metrics import metrics_view
+from portal.api import PortalSessionView
 
 v1 = [
     path("", include("eventhub.api.urls")),
     path("", include("subscriptions.api.urls")),
     path("", include("deliveries.api.urls")),
+    path("portal_sessions", PortalSessionView.as_view(), name="portal-sessions"),
 ]
 # Each app serves its own resources in the billing dialect; this composition root only mounts them.
 billing = [
@@ -32,6 +35,7 @@ urlpatterns = [
     path("api/schema", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("api/docs", SpectacularSwaggerView.as_view(url_name="openapi-schema"), name="openapi-docs"),
     path("admin/", admin.site.urls),
+    path("portal/", include("portal.urls")),
 ]
 
 handler404 = "eventhub.api.errors.json_404"

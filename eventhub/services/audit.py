@@ -1,6 +1,8 @@
 """The audit log of staff and API actions that change delivery state or credentials."""
+
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 from eventhub.models import Account, ApiKey, AuditLogEntry
@@ -8,8 +10,19 @@ from eventhub.models import Account, ApiKey, AuditLogEntry
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-# Who performs a service call: the API key of an API request, or the staff user of an admin request.
-Actor = Union[ApiKey, "AbstractBaseUser", None]
+
+@dataclass(frozen=True)
+class InterfaceActor:
+    """A principal acting through an interface other than its own (the customer portal acts for the API
+    key that opened it): audited as that principal, with `details["via"]` naming the interface."""
+
+    principal: ApiKey
+    via: str
+
+
+# Who performs a service call: the API key of an API request, the staff user of an admin request, or a
+# key acting through an interface (InterfaceActor).
+Actor = Union[ApiKey, "AbstractBaseUser", InterfaceActor, None]
 
 
 def record_audit(
@@ -22,7 +35,9 @@ def record_audit(
     **details: Any,
 ) -> AuditLogEntry:
     """`target` is any model with a `token` (or `name`); details must be JSON-serializable and secret-free."""
-    token = getattr(target, "token", None) or getattr(target, "key_id", None) or getattr(target, "name", "") or ""
+    token = (
+        getattr(target, "token", None) or getattr(target, "key_id", None) or getattr(target, "name", "") or ""
+    )
     return AuditLogEntry.objects.create(
         action=action,
         actor_user=user if getattr(user, "pk", None) else None,
@@ -34,11 +49,16 @@ def record_audit(
     )
 
 
-def record_action(actor: Actor, action: str, *, target: Any = None, account: Account | None = None, **details: Any) -> AuditLogEntry | None:
+def record_action(
+    actor: Actor, action: str, *, target: Any = None, account: Account | None = None, **details: Any
+) -> AuditLogEntry | None:
     """The audit row of a service call made for `actor` (an API key or a staff user). Services take an
     `actor` argument and call this; None means an internal call (a task, a test), which is not audited."""
     if actor is None:
         return None
+    if isinstance(actor, InterfaceActor):
+        details = {**details, "via": actor.via}
+        actor = actor.principal
     if isinstance(actor, ApiKey):
         return record_audit(action, api_key=actor, account=account, target=target, **details)
     return record_audit(action, user=actor, account=account, target=target, **details)

@@ -197,6 +197,12 @@ def test_staff_key_sees_both_accounts(acme, globex, event_types, staff_client):
         assert staff_client.get(f"{org}/scheduledevents/configurations/{objects['schedule']}").status_code == 200
 
 
+def test_account_b_cannot_mint_a_portal_link_for_account_a(acme, globex):
+    response = globex.client().post("/v1/portal_sessions", {"account_token": acme.token}, format="json")
+    assert response.status_code == 404
+    COVERED.add("v1/portal_sessions")
+
+
 def test_every_tenant_scoped_route_is_covered_above():
     """Runs last in this module: a new route must be added to the requests above."""
     if not COVERED:
@@ -212,6 +218,7 @@ def test_every_tenant_scoped_route_is_covered_above():
             else:
                 yield prefix + str(pattern.pattern)
 
-    routes = {r for r in walk(get_resolver().url_patterns) if not re.match(r"^(admin|static)", r)}
+    # portal/ pages are walked route by route in tests/portal/test_isolation.py (session auth, not keys).
+    routes = {r for r in walk(get_resolver().url_patterns) if not re.match(r"^(admin|static|portal/)", r)}
     missing = routes - COVERED - tenant_free
     assert not missing, f"routes without an isolation check: {sorted(missing)}"
