@@ -21,6 +21,8 @@ CATEGORIES = frozenset({"configuration", "billing", "error", "scheduled", "notif
 SCHEMA_MODES = frozenset({"strict", "warn"})
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 MAX_NAME_LENGTH = 128
+# A string property with this `format` holds a decimal number ("1843.27"): rules compare it numerically.
+DECIMAL_FORMAT = "decimal"
 
 _PACK_KEYS = {"pack", "source", "title", "description", "event_types"}
 _TYPE_KEYS = {"name", "category", "description", "schema", "schema_mode", "example"}
@@ -153,11 +155,32 @@ def rule_fields(schema: dict[str, Any] | None, example: dict[str, Any] | None) -
     return fields
 
 
+def numeric_string_paths(schema: dict[str, Any] | None) -> frozenset[tuple[str, ...]]:
+    """Paths of the object properties (nested objects included, arrays not: rules cannot index) that the
+    schema marks as decimal strings, for the rule evaluator to read as numbers."""
+    found: set[tuple[str, ...]] = set()
+
+    def walk(node: dict[str, Any], prefix: tuple[str, ...]) -> None:
+        properties = node.get("properties")
+        if not isinstance(properties, dict):
+            return
+        for key, sub in properties.items():
+            if isinstance(sub, dict):
+                if sub.get("format") == DECIMAL_FORMAT:
+                    found.add((*prefix, key))
+                walk(sub, (*prefix, key))
+
+    walk(schema or {}, ())
+    return frozenset(found)
+
+
 def _schema_type(node: dict[str, Any]) -> str | None:
     declared = node.get("type")
     if isinstance(declared, list):
         non_null = [t for t in declared if t != "null"]
         declared = non_null[0] if non_null else ("null" if declared else None)
+    if declared == "string" and node.get("format") == DECIMAL_FORMAT:
+        return "number"  # what a rule sees
     if isinstance(declared, str):
         return declared
     if "const" in node:
