@@ -79,6 +79,8 @@ def verify_destination_request(
     JSON body. Raises SignatureError when a header is missing, names another key, the timestamp is more than
     `tolerance` seconds away from `now`, or the signature does not match the raw body."""
     raw = body.encode() if isinstance(body, str) else bytes(body)
+    if not api_key or not secret:
+        raise SignatureError("no credentials to verify with")
     if not hmac.compare_digest(_header(headers, API_KEY_HEADER), api_key):
         raise SignatureError("signed with another apiKey")
     stamp = _header(headers, TIMESTAMP_HEADER)

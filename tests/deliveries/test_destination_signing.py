@@ -4,7 +4,10 @@ after the credentials change, and the Standard Webhooks headers are still there 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -121,3 +124,25 @@ def test_card_issuing_subscriptions_carry_no_destination_signature(acme, event_t
     [got] = receiver.wait_for(1)
     assert SIGNATURE_HEADER.lower() not in {k.lower() for k in got.headers}
     assert "webhook-signature" in got.headers
+
+
+def test_the_documented_standard_library_check_verifies_a_real_delivery(acme, event_types, receiver):
+    """docs/webhooks.md's language-neutral recipe, written out here, agrees with what the hub sends."""
+    _destination(acme.account, receiver.url)
+    send_event(acme.account)
+    deliver()
+    [got] = receiver.wait_for(1)
+    stamp = got.headers["x-m3ter-timestamp"]
+    signed = f"POST\n{receiver.url}\nkey-one\n{stamp}\n".encode() + got.body
+    expected = hmac.new(b"secret-one", signed, hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(got.headers["x-m3ter-signature"], expected)
+    assert abs(time.time() - int(stamp)) < 60
+
+
+def test_empty_credentials_never_verify(acme, event_types, receiver):
+    _destination(acme.account, receiver.url)
+    send_event(acme.account)
+    deliver()
+    [got] = receiver.wait_for(1)
+    with pytest.raises(SignatureError):
+        verify_destination_request(got.body, got.headers, url=receiver.url, api_key="key-one", secret="")
