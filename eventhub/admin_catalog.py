@@ -64,8 +64,8 @@ class ValidatePayloadForm(forms.Form):
 @admin.register(EventType)
 class EventTypeAdmin(admin.ModelAdmin):
     form = EventTypeForm
-    list_display = ("name", "account", "category", "schema_mode", "has_schema", "source_pack", "state", "updated")
-    list_filter = ("category", "archived", "schema_mode", "source_pack", ("account", admin.EmptyFieldListFilter))
+    list_display = ("name", "account", "category", "group", "schema_mode", "has_schema", "source_pack", "state", "updated")
+    list_filter = ("category", "group", "archived", "schema_mode", "source_pack", ("account", admin.EmptyFieldListFilter))
     list_select_related = ("account",)
     search_fields = ("name", "description")
     actions = ("archive", "unarchive")

@@ -82,6 +82,9 @@ class EventType(models.Model):
     )  # leads event_type_name_per_account
     name = models.CharField(max_length=128)
     category = models.CharField(max_length=20, choices=EventCategory.choices, default=EventCategory.OTHER)
+    # The source catalog's own grouping ("Fact Sheet Relations"): a label for listings and filters, with no
+    # behaviour attached (category drives entity events and billing eventType groups; group never does).
+    group = models.CharField(max_length=64, blank=True, default="")
     description = models.TextField(blank=True, default="")
     schema = models.JSONField(null=True, blank=True)
     schema_mode = models.CharField(max_length=10, choices=SchemaMode.choices, default=SchemaMode.STRICT)

@@ -81,6 +81,9 @@ def _destination_fields(values: dict[str, Any], current: dict | None) -> dict[st
                 or len(credentials[key]) > 500
             ):
                 errors[f"credentials.{key}"] = ["Must be a non-empty string of at most 500 characters."]
+        if isinstance(credentials.get("apiKey"), str) and not credentials["apiKey"].isprintable():
+            # It is sent in a header and is one line of the signed canonical string (eventhub.verify).
+            errors["credentials.apiKey"] = ["Must not contain control characters."]
     if errors:
         raise _invalid(errors)
     stored = {

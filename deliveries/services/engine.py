@@ -27,10 +27,9 @@ from deliveries.models import Message
 from deliveries.services.claims import claim_due
 from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon
 from deliveries.services.outcomes import Outcome, record_outcomes
-from deliveries.signing import signed_headers, webhook_body
+from deliveries.signing import SigningKeys, signed_headers, signing_keys, webhook_body
 from eventhub import metrics
 from subscriptions.secrets import SecretUndecryptable
-from subscriptions.services import signing_secrets
 
 logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.2  # the longest a finished send waits to be recorded with others
@@ -49,7 +48,7 @@ class _Delivery:
     lease: datetime
     url: str
     body: bytes
-    secrets: list[str]
+    secrets: SigningKeys
     started_at: datetime
     start_by: float  # time.monotonic() after which it is not sent (its lease would end mid-send)
     submitted: float = 0.0  # time.monotonic() when handed to the sender
@@ -144,7 +143,7 @@ def _claim(lane: str, pinned: datetime | None, now: datetime, limit: int) -> tup
     ).order_by("next_attempt_at", "id")
     deliveries, skipped = [], []
     bodies: dict[int, bytes] = {}
-    secrets: dict[int, list[str] | str] = {}  # a str: why the subscription's secrets cannot be used
+    secrets: dict[int, SigningKeys | str] = {}  # a str: why the subscription's secrets cannot be used
     for message in messages:
         subscription = message.subscription
         if subscription.disabled:
@@ -154,7 +153,7 @@ def _claim(lane: str, pinned: datetime | None, now: datetime, limit: int) -> tup
             bodies[message.event_id] = webhook_body(message.event.payload)
         if subscription.id not in secrets:
             try:
-                secrets[subscription.id] = signing_secrets(subscription, now)
+                secrets[subscription.id] = signing_keys(subscription, now)
             except SecretUndecryptable as exc:
                 secrets[subscription.id] = str(exc)
         if isinstance(secrets[subscription.id], str):
@@ -220,7 +219,7 @@ def _record_late(delivery: _Delivery, future: Future) -> None:
 
 def _submit(sender: Sender, delivery: _Delivery) -> Future:
     delivery.submitted = time.monotonic()
-    token, body, secrets = delivery.message.token, delivery.body, delivery.secrets
+    token, body, secrets, url = delivery.message.token, delivery.body, delivery.secrets, delivery.url
     return sender.submit(
-        delivery.url, body, lambda: signed_headers(token, int(time.time()), body, secrets), start_by=delivery.start_by
+        delivery.url, body, lambda: signed_headers(token, int(time.time()), body, secrets, url=url), start_by=delivery.start_by
     )

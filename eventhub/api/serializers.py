@@ -45,7 +45,7 @@ class EventTypeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = EventType
-        fields = ["name", "category", "description", "schema", "schema_mode", "example", "source_pack", "archived", "account_token", "created", "updated"]
+        fields = ["name", "category", "group", "description", "schema", "schema_mode", "example", "source_pack", "archived", "account_token", "created", "updated"]
         read_only_fields = ["source_pack", "account_token", "created", "updated"]
 
 

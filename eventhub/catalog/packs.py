@@ -21,9 +21,13 @@ CATEGORIES = frozenset({"configuration", "billing", "error", "scheduled", "notif
 SCHEMA_MODES = frozenset({"strict", "warn"})
 NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 MAX_NAME_LENGTH = 128
+# A string property with this `format` holds a decimal number ("1843.27"): rules compare it numerically.
+DECIMAL_FORMAT = "decimal"
 
 _PACK_KEYS = {"pack", "source", "title", "description", "event_types"}
 _TYPE_KEYS = {"name", "category", "description", "schema", "schema_mode", "example"}
+_OPTIONAL_TYPE_KEYS = {"group"}  # the source's section heading, kept as a listing label
+MAX_GROUP_LENGTH = 64
 
 
 class PackError(ValueError):
@@ -38,6 +42,7 @@ class EventTypeSpec:
     schema: dict[str, Any] | None
     schema_mode: str
     example: dict[str, Any]
+    group: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ def _read_type(pack: str, index: int, raw: Any) -> EventTypeSpec:
         raise fail("must be a JSON object")
     if missing := _TYPE_KEYS - raw.keys():
         raise fail(f"missing keys {sorted(missing)}")
-    if unknown := raw.keys() - _TYPE_KEYS:
+    if unknown := raw.keys() - _TYPE_KEYS - _OPTIONAL_TYPE_KEYS:
         raise fail(f"unknown keys {sorted(unknown)}")
     name, category, schema, example = raw["name"], raw["category"], raw["schema"], raw["example"]
     if not isinstance(name, str) or not NAME_RE.match(name) or len(name) > MAX_NAME_LENGTH:
@@ -122,6 +127,9 @@ def _read_type(pack: str, index: int, raw: Any) -> EventTypeSpec:
         raise fail(f"bad category {category!r} (allowed: {', '.join(sorted(CATEGORIES))})")
     if not isinstance(raw["description"], str):
         raise fail("description must be a string")
+    group = raw.get("group", "")
+    if not isinstance(group, str) or len(group) > MAX_GROUP_LENGTH:
+        raise fail(f"group must be a string of at most {MAX_GROUP_LENGTH} characters")
     if raw["schema_mode"] not in SCHEMA_MODES:
         raise fail(f"bad schema_mode {raw['schema_mode']!r} (allowed: strict, warn)")
     if not isinstance(example, dict):
@@ -137,7 +145,7 @@ def _read_type(pack: str, index: int, raw: Any) -> EventTypeSpec:
         if error is not None:
             path = ".".join(str(p) for p in error.absolute_path) or "(root)"
             raise fail(f"example does not match its schema at {path}: {error.message}")
-    return EventTypeSpec(name, category, raw["description"], schema, raw["schema_mode"], example)
+    return EventTypeSpec(name, category, raw["description"], schema, raw["schema_mode"], example, group)
 
 
 def rule_fields(schema: dict[str, Any] | None, example: dict[str, Any] | None) -> dict[str, str]:
@@ -153,11 +161,32 @@ def rule_fields(schema: dict[str, Any] | None, example: dict[str, Any] | None) -
     return fields
 
 
+def numeric_string_paths(schema: dict[str, Any] | None) -> frozenset[tuple[str, ...]]:
+    """Paths of the object properties (nested objects included, arrays not: rules cannot index) that the
+    schema marks as decimal strings, for the rule evaluator to read as numbers."""
+    found: set[tuple[str, ...]] = set()
+
+    def walk(node: dict[str, Any], prefix: tuple[str, ...]) -> None:
+        properties = node.get("properties")
+        if not isinstance(properties, dict):
+            return
+        for key, sub in properties.items():
+            if isinstance(sub, dict):
+                if sub.get("format") == DECIMAL_FORMAT:
+                    found.add((*prefix, key))
+                walk(sub, (*prefix, key))
+
+    walk(schema or {}, ())
+    return frozenset(found)
+
+
 def _schema_type(node: dict[str, Any]) -> str | None:
     declared = node.get("type")
     if isinstance(declared, list):
         non_null = [t for t in declared if t != "null"]
         declared = non_null[0] if non_null else ("null" if declared else None)
+    if declared == "string" and node.get("format") == DECIMAL_FORMAT:
+        return "number"  # what a rule sees
     if isinstance(declared, str):
         return declared
     if "const" in node:

@@ -4,12 +4,15 @@ Rules run on every matching event, so evaluation must never raise and never run 
 value is null, a bool, a bounded int/float, a string, or an opaque JSON container; anything
 undefined (null operands, type mismatches, division by zero, overflow) quietly becomes null.
 Numbers are Python int/float: int literals and int arithmetic stay exact, `/` always gives a float.
+Fields the event type's schema marks numeric (`"format": "decimal"` on a string) are read as numbers,
+so `new.totalCharges > 1000` works on payloads that carry money as decimal strings.
 """
 
 from __future__ import annotations
 
 import math
 import operator
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +33,10 @@ FUNCTIONS: dict[str, tuple[str, int, int | None]] = {
     "isnull": ("isnull", 2, 2),
 }
 
+DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
+MAX_DECIMAL_LENGTH = 100
+NO_PATHS: frozenset[tuple[str, ...]] = frozenset()
+
 _ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 
 
@@ -49,8 +56,25 @@ def equal(a: object, b: object) -> bool:
     return False
 
 
-def evaluate(node: Node, new: dict | None, old: dict | None, max_magnitude: float = MAX_MAGNITUDE) -> Any:
-    return _Evaluator({"new": new, "old": old}, max_magnitude).eval(node)
+def evaluate(
+    node: Node,
+    new: dict | None,
+    old: dict | None,
+    max_magnitude: float = MAX_MAGNITUDE,
+    numeric: frozenset[tuple[str, ...]] = NO_PATHS,
+) -> Any:
+    """`numeric`: field paths (below `new`/`old`) whose decimal-string values are numbers."""
+    return _Evaluator({"new": new, "old": old}, max_magnitude, numeric).eval(node)
+
+
+def decimal_value(text: str) -> int | float | None:
+    """A decimal string as a number (int when it has no fraction or exponent); null when it is not one."""
+    text = text.strip()
+    if len(text) > MAX_DECIMAL_LENGTH or not DECIMAL.fullmatch(text):
+        return None
+    if "." in text or "e" in text or "E" in text:
+        return float(text)
+    return int(text)
 
 
 def _fmod(a: int | float, b: int | float) -> int | float:
@@ -69,8 +93,11 @@ def _round_half_up(x: int | float) -> int:
 
 
 class _Evaluator:
-    def __init__(self, states: dict[str, Any], max_magnitude: float) -> None:
+    def __init__(
+        self, states: dict[str, Any], max_magnitude: float, numeric: frozenset[tuple[str, ...]]
+    ) -> None:
         self.states = states
+        self.numeric = numeric
         self.limit = max_magnitude
         self.log_limit = math.log10(max_magnitude) + 1  # slack; the exact check runs after computing
 
@@ -84,7 +111,7 @@ class _Evaluator:
             case Literal(value=value):
                 return value
             case Field(root=root, path=path):
-                return self.lookup(self.states[root], path)
+                return self.lookup(self.states[root], path, numeric=path in self.numeric)
             case Unary(op="-", operand=x):
                 value = self.eval(x)
                 return -value if is_number(value) else None
@@ -113,12 +140,14 @@ class _Evaluator:
                 return self.call(name, [self.eval(a) for a in args])
         raise TypeError(f"not an expression node: {node!r}")
 
-    def lookup(self, value: Any, path: tuple[str, ...]) -> Any:
+    def lookup(self, value: Any, path: tuple[str, ...], *, numeric: bool = False) -> Any:
         """Plain dict lookups only: no getattr, no indexing, so a rule can't reach Python objects."""
         for key in path:
             if not isinstance(value, dict):
                 return None
             value = value.get(key)
+        if numeric and isinstance(value, str):
+            value = decimal_value(value)
         if isinstance(value, Decimal):
             value = float(value)
         return self.bounded(value) if is_number(value) else value

@@ -19,7 +19,7 @@ from typing import Any
 from lark import Lark, Token, Tree
 from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedToken
 
-from .evaluator import FUNCTIONS, MAX_MAGNITUDE, evaluate
+from .evaluator import FUNCTIONS, MAX_MAGNITUDE, NO_PATHS, evaluate
 from .nodes import Binary, Call, Conditional, Field, In, Literal, Node, Unary, fields, unparse
 
 MAX_LENGTH = 4000
@@ -126,12 +126,17 @@ class Calculation:
     def fields(self) -> set[str]:
         return fields(self.ast)
 
-    def evaluate(self, new: dict | None, old: dict | None) -> Any:
-        return evaluate(self.ast, new, old, self.max_magnitude)
+    def evaluate(
+        self, new: dict | None, old: dict | None, numeric: frozenset[tuple[str, ...]] = NO_PATHS
+    ) -> Any:
+        return evaluate(self.ast, new, old, self.max_magnitude, numeric)
 
-    def is_true(self, new: dict | None, old: dict | None) -> bool:
-        """A rule fires only on exactly `true`; null, numbers and strings do not count."""
-        return self.evaluate(new, old) is True
+    def is_true(
+        self, new: dict | None, old: dict | None, numeric: frozenset[tuple[str, ...]] = NO_PATHS
+    ) -> bool:
+        """A rule fires only on exactly `true`; null, numbers and strings do not count. `numeric`: paths
+        whose decimal strings compare as numbers (from the event type's schema)."""
+        return self.evaluate(new, old, numeric) is True
 
     def __str__(self) -> str:
         return unparse(self.ast)

@@ -23,7 +23,7 @@ from eventhub.models import Account, EventCategory, EventType, SchemaMode
 from eventhub.selectors import event_type_for
 from eventhub.services.validation import EVENT_TYPE_NAME, EVENT_TYPE_NAME_MAX
 
-EDITABLE_FIELDS = ("category", "description", "schema", "schema_mode", "example", "archived")
+EDITABLE_FIELDS = ("category", "group", "description", "schema", "schema_mode", "example", "archived")
 # Names in these namespaces exist only as account-owned types derived by rules and configurations.
 OWNED_PREFIXES = ("notification.", "scheduled.")
 
@@ -50,6 +50,7 @@ def load_packs(names: list[str] | None = None, progress: Callable[[str], None] |
             for spec in pack.event_types:
                 values = {
                     "category": spec.category,
+                    "group": spec.group,
                     "description": spec.description,
                     "schema": spec.schema,
                     "schema_mode": spec.schema_mode,
@@ -92,6 +93,8 @@ def _check_fields(data: dict[str, Any], *, partial: bool) -> dict[str, list[str]
                 errors["schema"] = [f"Not a valid JSON Schema: {exc.message[:300]}"]
     if "example" in data and not isinstance(data["example"], dict):
         errors["example"] = ["Must be a JSON object."]
+    if "group" in data and (not isinstance(data["group"], str) or len(data["group"]) > 64):
+        errors["group"] = ["Must be a string of at most 64 characters."]
     if "description" in data and not isinstance(data["description"], str):
         errors["description"] = ["Must be a string."]
     if "archived" in data and not isinstance(data["archived"], bool):

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from eventhub import hotcache
+from eventhub.catalog.packs import numeric_string_paths
 from eventhub.errors import Conflict, InvalidInput
 from eventhub.models import Account, Event, EventCategory, EventType, NotificationRule
 from eventhub.rules.expression import Calculation, InvalidCalculation, compile_calculation
@@ -177,7 +178,21 @@ def _holds(rule: NotificationRule, event: Event) -> bool:
     except InvalidCalculation:  # saved before a stricter limit; refused at save time today
         logger.warning("notification rule %s has an invalid calculation; skipped", rule.token)
         return False
-    return calculation.is_true(event.payload, event.previous_state)
+    return calculation.is_true(event.payload, event.previous_state, _numeric_paths(event.event_type))
+
+
+_NUMERIC_PATHS: dict[tuple[str, object], frozenset[tuple[str, ...]]] = {}
+
+
+def _numeric_paths(event_type: EventType) -> frozenset[tuple[str, ...]]:
+    """The type's decimal-string fields, computed once per type version (its `updated` stamp)."""
+    stamp = (event_type.key, event_type.updated)
+    paths = _NUMERIC_PATHS.get(stamp)
+    if paths is None:
+        if len(_NUMERIC_PATHS) >= 4096:
+            _NUMERIC_PATHS.clear()
+        paths = _NUMERIC_PATHS[stamp] = numeric_string_paths(event_type.schema)
+    return paths
 
 
 def active_rules(account_ids: set[int], event_names: set[str]) -> list[NotificationRule]:

@@ -12,6 +12,7 @@ import pydantic
 import pytest
 from jsonschema import Draft202012Validator
 from lithic.types import Event as LithicEvent
+from lithic.types.parsed_webhook_event import ParsedWebhookEvent
 
 from eventhub.catalog.packs import (
     CATEGORIES,
@@ -25,6 +26,22 @@ from eventhub.catalog.packs import (
 
 EXPECTED_PACKS = {"billing", "card_issuing", "fact_sheet", "hub", "integration_platform", "utility_data"}
 LITHIC_EVENT_TYPES = typing.get_args(LithicEvent.model_fields["event_type"].annotation)
+
+
+def _webhook_literals() -> set[str]:
+    """Every event_type literal of the SDK's ParsedWebhookEvent union (the webhook bodies it parses)."""
+
+    def literals(annotation: typing.Any) -> set[str]:
+        if typing.get_origin(annotation) is typing.Literal:
+            return {a for a in typing.get_args(annotation) if isinstance(a, str)}
+        return set().union(*(literals(a) for a in typing.get_args(annotation)))  # Optional[Literal[...]]
+
+    return set().union(
+        *(literals(m.model_fields["event_type"].annotation) for m in typing.get_args(ParsedWebhookEvent))
+    )
+
+
+WEBHOOK_ONLY_TYPES = sorted(_webhook_literals() - set(LITHIC_EVENT_TYPES))
 
 
 def lithic_webhook_model(event_type: str) -> typing.Any:
@@ -61,18 +78,34 @@ def test_every_example_validates_against_its_own_schema(packs):
                 assert not errors, f"{pack.pack}/{spec.name}: {errors[0].message}"
 
 
-def test_card_issuing_pack_has_exactly_the_sdk_event_types(packs):
+def test_card_issuing_pack_has_the_sdk_event_types_and_the_webhook_only_ones(packs):
     names = [spec.name for spec in packs["card_issuing"].event_types]
     assert len(LITHIC_EVENT_TYPES) == 62
-    assert sorted(names) == sorted(LITHIC_EVENT_TYPES)
+    assert WEBHOOK_ONLY_TYPES == [
+        "card_authorization.approval_request",
+        "digital_wallet.tokenization_approval_request",
+        "three_ds_authentication.approval_request",
+    ]
+    assert sorted(names) == sorted([*LITHIC_EVENT_TYPES, *WEBHOOK_ONLY_TYPES])
 
 
-@pytest.mark.parametrize("event_type", LITHIC_EVENT_TYPES)
+@pytest.mark.parametrize("event_type", [*LITHIC_EVENT_TYPES, *WEBHOOK_ONLY_TYPES])
 def test_card_issuing_example_parses_as_the_sdk_webhook_body(packs, event_type):
     spec = next(s for s in packs["card_issuing"].event_types if s.name == event_type)
     assert spec.example["event_type"] == event_type
     assert spec.schema_mode == "strict"
     pydantic.TypeAdapter(lithic_webhook_model(event_type)).validate_python(spec.example)
+
+
+@pytest.mark.parametrize("event_type", WEBHOOK_ONLY_TYPES)
+def test_webhook_only_card_types_reject_a_body_missing_a_field_the_sdk_requires(packs, event_type):
+    spec = next(s for s in packs["card_issuing"].event_types if s.name == event_type)
+    required = [key for key in spec.schema["required"] if key != "event_type"]
+    assert required
+    incomplete = {k: v for k, v in spec.example.items() if k != required[0]}
+    assert list(Draft202012Validator(spec.schema).iter_errors(incomplete))
+    with pytest.raises(pydantic.ValidationError):
+        pydantic.TypeAdapter(lithic_webhook_model(event_type)).validate_python(incomplete)
 
 
 def test_billing_entity_types_identify_the_entity_by_id(packs):
