@@ -172,7 +172,10 @@ def sql_per_message(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[
     from eventhub.services.accounts import issue_api_key
 
     directory = Path(tempfile.mkdtemp(prefix="eventhub-sql-"))
-    counting = {"EVENTHUB_SQL_COUNT_DIR": str(directory), "EVENTHUB_EXTRA_APPS": "bench.sqlcount.SqlCountConfig"}
+    counting = {
+        "EVENTHUB_SQL_COUNT_DIR": str(directory),
+        "EVENTHUB_EXTRA_APPS": "bench.sqlcount.SqlCountConfig",
+    }
     events = options.sql_events
     account = subscribed_account("sql", [receiver.url] * options.subscriptions)
     key = issue_api_key(account).raw_key

@@ -140,7 +140,9 @@ def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dic
     expected = (20 + single_events + events) * SUBSCRIPTIONS
     Message.objects.filter(account=account).delete()
     progress(f"ingest baseline: COPY of {events} events and {events * SUBSCRIPTIONS} messages (median of 3)")
-    copy_s = statistics.median(copy_baseline(account, list(account.subscriptions.all()), events) for _ in range(3))
+    copy_s = statistics.median(
+        copy_baseline(account, list(account.subscriptions.all()), events) for _ in range(3)
+    )
     single_rate, batch_rate, copy_rate = single_events / single_s, events / batch_s, events / copy_s
     figures = [
         Figure("ingest", f"events/s, single POST /v1/events ({SUBSCRIPTIONS} subscriptions)", single_rate, "/s", copy_rate, single_rate / copy_rate),

@@ -1,5 +1,6 @@
 """Read-only admin for messages and attempts, the resend action, and two custom pages: delivery
 health (deliveries.health selectors + deliveries.admin_charts SVG) and background jobs."""
+
 from __future__ import annotations
 
 from django.contrib import admin
@@ -96,7 +97,14 @@ class MessageInline(admin.TabularInline):
 
     model = Message
 
-    fields = ("message_link", "subscription_link", "status_pill", "attempt_count", "next_attempt", "last_attempt")
+    fields = (
+        "message_link",
+        "subscription_link",
+        "status_pill",
+        "attempt_count",
+        "next_attempt",
+        "last_attempt",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -134,14 +142,50 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Message)
 class MessageAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
-    list_display = ("token", "status_display", "event_link", "event_type", "subscription_display", "attempt_count", "next_attempt", "last_attempt", "created_display")
+    list_display = (
+        "token",
+        "status_display",
+        "event_link",
+        "event_type",
+        "subscription_display",
+        "attempt_count",
+        "next_attempt",
+        "last_attempt",
+        "created_display",
+    )
     list_filter = (MessageStatusFilter, SubscriptionTokenFilter, AccountFilter, CreatedWithinFilter)
     list_select_related = ("event", "subscription")
     search_help_text = "Exact token: msg_… (message), evt_… (its event) or ep_… (its subscription)."
     actions = (admin_actions.resend_messages,)
     fieldsets = (
-        (None, {"fields": ("token", "status_display", "account", "event_link", "event_type", "subscription_display", "is_example")}),
-        ("Schedule", {"fields": ("attempt_count", "schedule_step", "next_attempt_at", "last_attempt_at", "succeeded_at", "lease_expires_at", "created")}),
+        (
+            None,
+            {
+                "fields": (
+                    "token",
+                    "status_display",
+                    "account",
+                    "event_link",
+                    "event_type",
+                    "subscription_display",
+                    "is_example",
+                )
+            },
+        ),
+        (
+            "Schedule",
+            {
+                "fields": (
+                    "attempt_count",
+                    "schedule_step",
+                    "next_attempt_at",
+                    "last_attempt_at",
+                    "succeeded_at",
+                    "lease_expires_at",
+                    "created",
+                )
+            },
+        ),
         ("Attempts", {"fields": ("attempts_table",)}),
         ("Body (event payload)", {"fields": ("payload",), "classes": ("collapse",)}),
     )
@@ -186,7 +230,11 @@ class MessageAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
 
     @admin.display(description="next attempt")
     def next_attempt(self, message: Message):
-        return short_time(message.next_attempt_at) if message.status in (MessageStatus.PENDING, MessageStatus.SENDING) else ""
+        return (
+            short_time(message.next_attempt_at)
+            if message.status in (MessageStatus.PENDING, MessageStatus.SENDING)
+            else ""
+        )
 
     @admin.display(description="last attempt")
     def last_attempt(self, message: Message):
@@ -200,28 +248,57 @@ class MessageAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     def attempts_table(self, message: Message):
         attempts = list(message.attempts.order_by("-created", "-id").defer("response_body")[:ATTEMPTS_SHOWN])
         if not attempts:
-            return muted('No attempt yet.')
+            return muted("No attempt yet.")
         rows = format_html_join(
             "",
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"eh-muted\">{}</td></tr>",
+            '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="eh-muted">{}</td></tr>',
             (
-                (admin_link(a, a.token), status_pill(a.status), response_code_pill(a.response_status_code), duration(a.duration_ms), short_time(a.created), a.error[:120])
+                (
+                    admin_link(a, a.token),
+                    status_pill(a.status),
+                    response_code_pill(a.response_status_code),
+                    duration(a.duration_ms),
+                    short_time(a.created),
+                    a.error[:120],
+                )
                 for a in attempts
             ),
         )
-        return format_html('<table class="eh-table"><thead><tr><th>attempt</th><th>status</th><th>response</th><th>duration</th><th>when</th><th>error</th></tr></thead><tbody>{}</tbody></table>', rows)
+        return format_html(
+            '<table class="eh-table"><thead><tr><th>attempt</th><th>status</th><th>response</th><th>duration</th><th>when</th><th>error</th></tr></thead><tbody>{}</tbody></table>',
+            rows,
+        )
 
     @admin.display(description="payload")
     def payload(self, message: Message):
-        return pretty_json(Event.objects.filter(pk=message.event_id).values_list("payload", flat=True).first())
+        return pretty_json(
+            Event.objects.filter(pk=message.event_id).values_list("payload", flat=True).first()
+        )
 
 
 @admin.register(MessageAttempt)
 class MessageAttemptAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
-    list_display = ("token", "status_display", "code_display", "duration_display", "subscription_display", "message_link", "created_display", "error_short")
-    list_filter = (AttemptStatusFilter, ResponseCodeFilter, SubscriptionTokenFilter, AccountFilter, CreatedWithinFilter)
+    list_display = (
+        "token",
+        "status_display",
+        "code_display",
+        "duration_display",
+        "subscription_display",
+        "message_link",
+        "created_display",
+        "error_short",
+    )
+    list_filter = (
+        AttemptStatusFilter,
+        ResponseCodeFilter,
+        SubscriptionTokenFilter,
+        AccountFilter,
+        CreatedWithinFilter,
+    )
     list_select_related = ("subscription", "message")
-    search_help_text = "Exact token: atmpt_…, msg_… (its message), evt_… (its event) or ep_… (its subscription)."
+    search_help_text = (
+        "Exact token: atmpt_…, msg_… (its message), evt_… (its event) or ep_… (its subscription)."
+    )
     fieldsets = (
         (None, {"fields": ("token", "status_display", "code_display", "duration_display", "created", "url")}),
         ("Links", {"fields": ("account", "subscription_display", "message_link", "event_link")}),
@@ -283,7 +360,7 @@ class MessageAttemptAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     @admin.display(description="response body")
     def response_body_display(self, attempt: MessageAttempt):
         if not attempt.response_body:
-            return muted('empty')
+            return muted("empty")
         return format_html('<pre class="eh-json">{}</pre>', attempt.response_body)
 
 
@@ -291,7 +368,18 @@ class MessageAttemptAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
 class RecoveryJobAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     """The engine's recover / replay-missing jobs: what was asked, its state, how many messages it queued."""
 
-    list_display = ("token", "kind", "subscription_display", "status_display", "progress", "messages", "window", "created_display", "finished_display", "error")
+    list_display = (
+        "token",
+        "kind",
+        "subscription_display",
+        "status_display",
+        "progress",
+        "messages",
+        "window",
+        "created_display",
+        "finished_display",
+        "error",
+    )
     list_filter = ("kind", "status", SubscriptionTokenFilter, AccountFilter)
     list_select_related = ("subscription",)
     search_help_text = "Exact job token (rcv_…)."
@@ -307,7 +395,11 @@ class RecoveryJobAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
 
     @admin.display(description="status")
     def status_display(self, job: RecoveryJob):
-        css = {RecoveryStatus.DONE: "success", RecoveryStatus.FAILED: "failed", RecoveryStatus.RUNNING: "sending"}
+        css = {
+            RecoveryStatus.DONE: "success",
+            RecoveryStatus.FAILED: "failed",
+            RecoveryStatus.RUNNING: "sending",
+        }
         return status_pill(css.get(job.status, "pending"), job.status.lower())
 
     @admin.display(description="progress")

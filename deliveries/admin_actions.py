@@ -2,6 +2,7 @@
 resend messages, recover failed messages, replay missing ones, send an example. Small selections run
 in the request; recover, replay and big resends run as background jobs (RecoveryJob rows, which hold
 their progress). Each action calls the service with `actor=request.user`; the service writes the audit row."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -38,7 +39,10 @@ class DateRangeForm(forms.Form):
 
 
 class ExampleForm(forms.Form):
-    event_type = forms.ChoiceField(label="Event type", help_text="Its example payload is signed and sent like any message, marked as an example.")
+    event_type = forms.ChoiceField(
+        label="Event type",
+        help_text="Its example payload is signed and sent like any message, marked as an example.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -73,7 +77,14 @@ def _range_job(modeladmin, request, queryset, kind: str, title: str, intro: str)
     """Ask the engine for one RecoveryJob per subscription (it runs them in the background, and a
     repeated request while one runs returns that job); report how many were queued."""
     data, response = action_form_step(
-        modeladmin, request, queryset, DateRangeForm, title=title, intro=intro, apply_label="Queue", initial=_default_range()
+        modeladmin,
+        request,
+        queryset,
+        DateRangeForm,
+        title=title,
+        intro=intro,
+        apply_label="Queue",
+        initial=_default_range(),
     )
     if response is not None:
         return response
@@ -91,7 +102,9 @@ def _range_job(modeladmin, request, queryset, kind: str, title: str, intro: str)
             request,
             format_html(
                 "{}: {} background job(s) queued. Progress and the number of messages each queued are on {}.",
-                title, len(jobs), format_html('<a href="{}">Background jobs</a>', reverse("admin:deliveries_jobs")),
+                title,
+                len(jobs),
+                format_html('<a href="{}">Background jobs</a>', reverse("admin:deliveries_jobs")),
             ),  # fmt: skip
             messages.SUCCESS,
         )
@@ -132,7 +145,9 @@ def send_example(modeladmin, request, queryset):
             failed.append(f"{subscription.token}: {exc.message}")
             continue
         sent += 1
-    modeladmin.message_user(request, f"Queued {sent} example message(s) of {data['event_type']}.", messages.SUCCESS)
+    modeladmin.message_user(
+        request, f"Queued {sent} example message(s) of {data['event_type']}.", messages.SUCCESS
+    )
     for line in failed:
         modeladmin.message_user(request, line, messages.ERROR)
     return None
@@ -148,7 +163,9 @@ def resend_messages(modeladmin, request, queryset):
             modeladmin.message_user(request, exc.message, messages.ERROR)
             return None
         modeladmin.message_user(
-            request, format_html("Resend of {} messages queued as job {}.", len(ids), _jobs_link(job.token)), messages.SUCCESS
+            request,
+            format_html("Resend of {} messages queued as job {}.", len(ids), _jobs_link(job.token)),
+            messages.SUCCESS,
         )
         return None
     count, failed = 0, []
@@ -158,7 +175,9 @@ def resend_messages(modeladmin, request, queryset):
             count += 1
         except HubError as exc:
             failed.append(f"{message.token}: {exc.message}")
-    modeladmin.message_user(request, f"Queued {count} resend(s); they are attempted within seconds.", messages.SUCCESS)
+    modeladmin.message_user(
+        request, f"Queued {count} resend(s); they are attempted within seconds.", messages.SUCCESS
+    )
     for line in failed:
         modeladmin.message_user(request, f"Not resent — {line}", messages.ERROR)
     return None

@@ -1,6 +1,7 @@
 """Server-rendered SVG charts for the delivery-health page: the hub runs offline, so no CDN and no
 JavaScript charting library. Colours come from CSS classes (eventhub/admin.css) so dark mode works.
 Every text that reaches the markup is escaped."""
+
 from __future__ import annotations
 
 import math
@@ -37,7 +38,9 @@ def _label_time(start: datetime, bucket_seconds: int) -> str:
     return start.strftime("%a %H:%M") if bucket_seconds >= 6 * 3600 else start.strftime("%H:%M")
 
 
-def timeline_chart(buckets: Sequence[Bucket], bucket_seconds: int, *, width: int = 960, height: int = 260, title: str = "") -> SafeString:
+def timeline_chart(
+    buckets: Sequence[Bucket], bucket_seconds: int, *, width: int = 960, height: int = 260, title: str = ""
+) -> SafeString:
     """Stacked bars of successful and failed attempts per bucket, with the p95 latency as a line on
     a second axis. Each bar has a <title> tooltip with its exact numbers."""
     left, right, top, bottom = 48, 56, 16, 34
@@ -59,7 +62,9 @@ def timeline_chart(buckets: Sequence[Bucket], bucket_seconds: int, *, width: int
         value = count_max * i / 4
         y = top + plot_h - plot_h * i / 4
         parts.append(f'<line class="eh-grid" x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text class="eh-axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_compact(value)}</text>')
+        parts.append(
+            f'<text class="eh-axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{_compact(value)}</text>'
+        )
         if latencies:
             parts.append(
                 f'<text class="eh-axis eh-axis-latency" x="{left + plot_w + 6}" y="{y + 4:.1f}">{escape(duration(latency_max * i / 4))}</text>'
@@ -78,11 +83,17 @@ def timeline_chart(buckets: Sequence[Bucket], bucket_seconds: int, *, width: int
             + (f", p95 {duration(bucket.p95_ms)}" if bucket.p95_ms is not None else "")
         )
         parts.append(f"<g><title>{escape(tip)}</title>")
-        parts.append(f'<rect class="eh-hit" x="{left + slot * index:.1f}" y="{top}" width="{slot:.1f}" height="{plot_h}"/>')
+        parts.append(
+            f'<rect class="eh-hit" x="{left + slot * index:.1f}" y="{top}" width="{slot:.1f}" height="{plot_h}"/>'
+        )
         if ok_h:
-            parts.append(f'<rect class="eh-ok" x="{x:.1f}" y="{base - ok_h:.1f}" width="{bar_w:.1f}" height="{ok_h:.1f}" rx="1.5"/>')
+            parts.append(
+                f'<rect class="eh-ok" x="{x:.1f}" y="{base - ok_h:.1f}" width="{bar_w:.1f}" height="{ok_h:.1f}" rx="1.5"/>'
+            )
         if fail_h:
-            parts.append(f'<rect class="eh-fail" x="{x:.1f}" y="{base - ok_h - fail_h:.1f}" width="{bar_w:.1f}" height="{fail_h:.1f}" rx="1.5"/>')
+            parts.append(
+                f'<rect class="eh-fail" x="{x:.1f}" y="{base - ok_h - fail_h:.1f}" width="{bar_w:.1f}" height="{fail_h:.1f}" rx="1.5"/>'
+            )
         parts.append("</g>")
         if index % label_every == 0:
             parts.append(
@@ -90,34 +101,55 @@ def timeline_chart(buckets: Sequence[Bucket], bucket_seconds: int, *, width: int
                 f"{escape(_label_time(bucket.start, bucket_seconds))}</text>"
             )
         if bucket.p95_ms is not None:
-            points.append(f"{left + slot * index + slot / 2:.1f},{top + plot_h - plot_h * bucket.p95_ms / latency_max:.1f}")
+            points.append(
+                f"{left + slot * index + slot / 2:.1f},{top + plot_h - plot_h * bucket.p95_ms / latency_max:.1f}"
+            )
     if len(points) > 1:
         parts.append(f'<polyline class="eh-latency" points="{" ".join(points)}"/>')
     for point in points:
         x, y = point.split(",")
         parts.append(f'<circle class="eh-latency-dot" cx="{x}" cy="{y}" r="2.2"/>')
-    parts.append(f'<line class="eh-baseline" x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}"/>')
+    parts.append(
+        f'<line class="eh-baseline" x1="{left}" x2="{left + plot_w}" y1="{top + plot_h}" y2="{top + plot_h}"/>'
+    )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text above is escaped or numeric
 
 
-def bar_list(items: Sequence[tuple[str, int]], *, width: int = 460, row: int = 26, css: Sequence[str] | None = None, title: str = "") -> SafeString:
+def bar_list(
+    items: Sequence[tuple[str, int]],
+    *,
+    width: int = 460,
+    row: int = 26,
+    css: Sequence[str] | None = None,
+    title: str = "",
+) -> SafeString:
     """Horizontal bars with a label and a count, e.g. the latency histogram or response classes."""
     label_w, count_w = 96, 70
     total = sum(count for _, count in items) or 1
     peak = max((count for _, count in items), default=0) or 1
     height = row * len(items) + 8
-    parts = [f'<svg class="eh-chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">']
+    parts = [
+        f'<svg class="eh-chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
+    ]
     for index, (label, count) in enumerate(items):
         y = 4 + index * row
         bar = (width - label_w - count_w) * count / peak
         klass = css[index] if css and index < len(css) else "eh-bar"
         parts.append(f"<g><title>{escape(label)}: {count} ({100 * count / total:.1f}%)</title>")
-        parts.append(f'<text class="eh-axis" x="{label_w - 8}" y="{y + row / 2 + 4:.1f}" text-anchor="end">{escape(label)}</text>')
-        parts.append(f'<rect class="eh-track" x="{label_w}" y="{y + 4}" width="{width - label_w - count_w}" height="{row - 8}" rx="3"/>')
+        parts.append(
+            f'<text class="eh-axis" x="{label_w - 8}" y="{y + row / 2 + 4:.1f}" text-anchor="end">{escape(label)}</text>'
+        )
+        parts.append(
+            f'<rect class="eh-track" x="{label_w}" y="{y + 4}" width="{width - label_w - count_w}" height="{row - 8}" rx="3"/>'
+        )
         if bar:
-            parts.append(f'<rect class="{klass}" x="{label_w}" y="{y + 4}" width="{bar:.1f}" height="{row - 8}" rx="3"/>')
-        parts.append(f'<text class="eh-axis eh-strong" x="{width - count_w + 8}" y="{y + row / 2 + 4:.1f}">{_compact(count)}</text>')
+            parts.append(
+                f'<rect class="{klass}" x="{label_w}" y="{y + 4}" width="{bar:.1f}" height="{row - 8}" rx="3"/>'
+            )
+        parts.append(
+            f'<text class="eh-axis eh-strong" x="{width - count_w + 8}" y="{y + row / 2 + 4:.1f}">{_compact(count)}</text>'
+        )
         parts.append("</g>")
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308
@@ -148,15 +180,21 @@ def sparkline(values: Sequence[float | None], *, width: int = 140, height: int =
     if not values:
         return mark_safe("")
     slot = width / len(values)
-    parts = [f'<svg class="eh-spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" aria-hidden="true">']
+    parts = [
+        f'<svg class="eh-spark" width="{width}" height="{height}" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" aria-hidden="true">'
+    ]
     for index, value in enumerate(values):
         x = index * slot + 0.5
         if value is None:
-            parts.append(f'<rect class="eh-track" x="{x:.1f}" y="{height - 2}" width="{max(slot - 1, 1):.1f}" height="2"/>')
+            parts.append(
+                f'<rect class="eh-track" x="{x:.1f}" y="{height - 2}" width="{max(slot - 1, 1):.1f}" height="2"/>'
+            )
             continue
         h = max(3.0, (height - 2) * value)
         klass = "eh-ok" if value >= 0.99 else "eh-warn" if value >= 0.9 else "eh-fail"
-        parts.append(f'<rect class="{klass}" x="{x:.1f}" y="{height - h:.1f}" width="{max(slot - 1, 1):.1f}" height="{h:.1f}" rx="1"/>')
+        parts.append(
+            f'<rect class="{klass}" x="{x:.1f}" y="{height - h:.1f}" width="{max(slot - 1, 1):.1f}" height="{h:.1f}" rx="1"/>'
+        )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308
 

@@ -1,5 +1,6 @@
 """Custom admin pages: delivery health (what is failing, how fast) and background jobs (progress of
 recover/replay/resend runs). Both only call selectors and render; the numbers come from the database."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -63,7 +64,9 @@ def health_view(request):
         "subscription": subscription,
         "subscription_token": token,
         "kpis": kpis,
-        "timeline_svg": admin_charts.timeline_chart(data["buckets"], bucket_seconds, title=f"Attempts, {label.lower()}"),
+        "timeline_svg": admin_charts.timeline_chart(
+            data["buckets"], bucket_seconds, title=f"Attempts, {label.lower()}"
+        ),
         "latency_svg": admin_charts.bar_list(histogram, css=["eh-bar"] * 10, title="Latency distribution"),
         "codes_svg": admin_charts.bar_list(responses, css=RESPONSE_CLASS_CSS, title="Responses"),
         "rows": rows,
@@ -102,7 +105,9 @@ def _health_data(window: str, subscription_id: int | None, *, refresh: bool = Fa
         "generated_at": now,
         "kpis": kpis,
         "buckets": health.timeline(since, bucket_seconds, now=now, subscription_id=subscription_id),
-        "rows": [] if subscription_id is not None else health.per_subscription(since, bucket_seconds=bucket_seconds, now=now),
+        "rows": []
+        if subscription_id is not None
+        else health.per_subscription(since, bucket_seconds=bucket_seconds, now=now),
         "outcomes": health.outcome_breakdown(since, subscription_id=subscription_id),
     }
     if seconds > 0:
@@ -114,11 +119,19 @@ def jobs_view(request):
     """Recent background jobs (RecoveryJob rows, which hold their own progress), live: the page
     refreshes itself while any is queued or running."""
     _require_view(request, MessageAttempt)
-    recent = RecoveryJob.objects.select_related("subscription", "account").defer("message_ids").order_by("-created", "-id")
+    recent = (
+        RecoveryJob.objects.select_related("subscription", "account")
+        .defer("message_ids")
+        .order_by("-created", "-id")
+    )
     recovery_jobs = list(recent.exclude(kind=RecoveryKind.RESEND)[:RECOVERY_JOBS_SHOWN])
     jobs = list(recent.filter(kind=RecoveryKind.RESEND)[:RECOVERY_JOBS_SHOWN])
     for job in recovery_jobs + jobs:
-        took = (job.finished_at - job.started_at).total_seconds() * 1000 if job.finished_at and job.started_at else None
+        took = (
+            (job.finished_at - job.started_at).total_seconds() * 1000
+            if job.finished_at and job.started_at
+            else None
+        )
         job.took = duration(took) if took is not None else ""
     active = (RecoveryStatus.QUEUED, RecoveryStatus.RUNNING)
     context = {

@@ -1,5 +1,6 @@
 """Configuration checks (`manage.py check`): a lease shorter than a delivery can take makes a second
 worker send a message that is still in flight."""
+
 from __future__ import annotations
 
 from django.conf import settings

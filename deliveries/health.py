@@ -5,6 +5,7 @@ PostgreSQL computes percentiles with percentile_cont (interpolated). SQLite has 
 aggregate, so there a window-function query picks the nearest-rank value instead; both run in the
 database, never by loading attempts into Python.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -176,20 +177,30 @@ def subscription_stats(subscription_id: int, since: datetime) -> Stats:
     return stats
 
 
-def per_subscription(since: datetime, *, limit: int = 100, bucket_seconds: int = 3600, now: datetime | None = None) -> list[SubscriptionHealth]:
+def per_subscription(
+    since: datetime, *, limit: int = 100, bucket_seconds: int = 3600, now: datetime | None = None
+) -> list[SubscriptionHealth]:
     """Every subscription with attempts since `since`, the failing ones first (lowest success rate, then
     most attempts), with its pending backlog and a success-rate trend per bucket."""
     grouped = _grouped_stats(finished_attempts(since), "subscription_id")
-    ordered = sorted(grouped.items(), key=lambda item: (item[1][0].success_rate, -item[1][0].attempts))[:limit]
+    ordered = sorted(grouped.items(), key=lambda item: (item[1][0].success_rate, -item[1][0].attempts))[
+        :limit
+    ]
     ids = [pk for pk, _ in ordered]
     subscriptions = {
-        s.pk: s for s in EventSubscription.objects.filter(pk__in=ids).select_related("account").only(
-            "pk", "token", "url", "disabled", "account__name"
-        )
+        s.pk: s
+        for s in EventSubscription.objects.filter(pk__in=ids)
+        .select_related("account")
+        .only("pk", "token", "url", "disabled", "account__name")
     }
     backlog = dict(
-        Message.objects.filter(subscription_id__in=ids, status__in=(MessageStatus.PENDING, MessageStatus.SENDING))
-        .values("subscription_id").annotate(n=Count("*")).order_by().values_list("subscription_id", "n")
+        Message.objects.filter(
+            subscription_id__in=ids, status__in=(MessageStatus.PENDING, MessageStatus.SENDING)
+        )
+        .values("subscription_id")
+        .annotate(n=Count("*"))
+        .order_by()
+        .values_list("subscription_id", "n")
     )
     trends = _trends(since, ids, bucket_seconds, now or timezone.now())
     rows = []
@@ -222,16 +233,21 @@ def _trends(since: datetime, ids: list[int], seconds: int, now: datetime) -> dic
     if not ids:
         return {}
     rows = (
-        finished_attempts(since).filter(subscription_id__in=ids)
-        .annotate(bucket=EpochBucket("created", seconds)).values("subscription_id", "bucket")
-        .annotate(n=Count("*"), ok=Count("status", filter=Q(status=AttemptStatus.SUCCESS))).order_by()
+        finished_attempts(since)
+        .filter(subscription_id__in=ids)
+        .annotate(bucket=EpochBucket("created", seconds))
+        .values("subscription_id", "bucket")
+        .annotate(n=Count("*"), ok=Count("status", filter=Q(status=AttemptStatus.SUCCESS)))
+        .order_by()
     )
     cells = {(r["subscription_id"], r["bucket"]): r["ok"] / r["n"] for r in rows if r["n"]}
     buckets = _bucket_range(since, now, seconds)
     return {pk: [cells.get((pk, b)) for b in buckets] for pk in ids}
 
 
-def timeline(since: datetime, bucket_seconds: int, *, now: datetime | None = None, subscription_id: int | None = None) -> list[Bucket]:
+def timeline(
+    since: datetime, bucket_seconds: int, *, now: datetime | None = None, subscription_id: int | None = None
+) -> list[Bucket]:
     """Successes, failures and p95 latency per fixed-width bucket; empty buckets are included."""
     now = now or timezone.now()
     queryset = finished_attempts(since)
@@ -246,7 +262,9 @@ def timeline(since: datetime, bucket_seconds: int, *, now: datetime | None = Non
     return buckets
 
 
-def outcome_breakdown(since: datetime, *, subscription_id: int | None = None) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+def outcome_breakdown(
+    since: datetime, *, subscription_id: int | None = None
+) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
     """(latency histogram, response classes) of finished attempts, both from one aggregate query."""
     bounds = (0, *LATENCY_BUCKETS_MS)
     aggregates = {}
@@ -275,4 +293,10 @@ def outcome_breakdown(since: datetime, *, subscription_id: int | None = None) ->
 
 
 def _ms_label(ms: int) -> str:
-    return f"{ms // 1000}s" if ms >= 1000 and ms % 1000 == 0 else f"{ms / 1000:.1f}s" if ms >= 1000 else f"{ms}ms"
+    return (
+        f"{ms // 1000}s"
+        if ms >= 1000 and ms % 1000 == 0
+        else f"{ms / 1000:.1f}s"
+        if ms >= 1000
+        else f"{ms}ms"
+    )

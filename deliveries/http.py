@@ -7,6 +7,7 @@ host name that resolves to an allowed address when the URL is saved and to a ref
 which also stops servers that trickle headers or body a byte at a time (socket read timeouts alone
 restart on every byte).
 """
+
 from __future__ import annotations
 
 import heapq
@@ -152,7 +153,10 @@ class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
 class GuardedAdapter(HTTPAdapter):
     def init_poolmanager(self, *args, **kwargs):
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": GuardedHTTPConnectionPool, "https": GuardedHTTPSConnectionPool}
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": GuardedHTTPConnectionPool,
+            "https": GuardedHTTPSConnectionPool,
+        }
 
 
 def new_session(pool_size: int) -> requests.Session:
@@ -165,7 +169,12 @@ def new_session(pool_size: int) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers = requests.structures.CaseInsensitiveDict(
-        {"User-Agent": USER_AGENT, "Accept": "*/*", "Accept-Encoding": "identity", "Content-Type": "application/json"}
+        {
+            "User-Agent": USER_AGENT,
+            "Accept": "*/*",
+            "Accept-Encoding": "identity",
+            "Content-Type": "application/json",
+        }
     )
     return session
 
@@ -211,14 +220,18 @@ def post(session: requests.Session, url: str, body: bytes, headers: dict[str, st
             error = f"response body cut at the {total:g} s deadline"
         elif 300 <= response.status_code < 400:
             error = f"redirect not followed (Location: {response.headers.get('Location', '')[:300]})"
-        return SendResult(response.status_code, text, error, _ms(started), response.headers.get("Retry-After"), wall)
+        return SendResult(
+            response.status_code, text, error, _ms(started), response.headers.get("Retry-After"), wall
+        )
     except BlockedDestination as exc:
         return SendResult(0, "", f"blocked: {exc}"[:500], _ms(started), started=wall)
     except requests.exceptions.ConnectTimeout:
         return SendResult(0, "", "connect timeout", _ms(started), started=wall)
     except requests.exceptions.RequestException as exc:
         if deadline.fired or isinstance(exc, requests.exceptions.ReadTimeout):
-            return SendResult(0, "", f"timeout: no complete response within {total:g} s", _ms(started), started=wall)
+            return SendResult(
+                0, "", f"timeout: no complete response within {total:g} s", _ms(started), started=wall
+            )
         return SendResult(0, "", f"{type(exc).__name__}: {_reason(exc)}"[:500], _ms(started), started=wall)
     finally:
         deadline.finish()
@@ -299,7 +312,9 @@ class Sender:
             return post(self.session, url, body, headers_factory())
         except Exception as exc:
             logger.exception("unexpected error sending to %s", url)
-            return SendResult(0, "", f"internal error: {type(exc).__name__}: {exc}"[:500], _ms(started), started=time.time())
+            return SendResult(
+                0, "", f"internal error: {type(exc).__name__}: {exc}"[:500], _ms(started), started=time.time()
+            )
 
 
 _senders = threading.local()

@@ -1,4 +1,5 @@
 """Messages (one event x one subscription) and their attempts (one HTTP try each)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -47,7 +48,9 @@ class Message(models.Model):
     # and every index is written on every ingest (db_index=False saves three per message).
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="messages", db_index=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="messages", db_index=False)
-    subscription = models.ForeignKey(EventSubscription, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    subscription = models.ForeignKey(
+        EventSubscription, on_delete=models.CASCADE, related_name="messages", db_index=False
+    )
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     attempt_count = models.PositiveIntegerField(default=0)
     # Position in the retry schedule; a resend or recover restarts it without erasing attempt_count.
@@ -64,7 +67,9 @@ class Message(models.Model):
     class Meta:
         ordering = ["-created", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["event", "subscription"], name="message_one_per_event_subscription"),
+            models.UniqueConstraint(
+                fields=["event", "subscription"], name="message_one_per_event_subscription"
+            ),
             models.CheckConstraint(condition=Q(status__in=MessageStatus.values), name="message_status_valid"),
         ]
         indexes = [
@@ -79,7 +84,11 @@ class Message(models.Model):
             models.Index(fields=["account", "-created", "-id"], name="message_account_created"),
             models.Index(fields=["-created", "-id"], name="message_created"),  # staff lists across accounts
             # Small (only in-flight rows): the claim counts them per subscription for the concurrency cap.
-            models.Index(fields=["subscription", "lease_expires_at"], condition=Q(status="SENDING"), name="message_in_flight"),
+            models.Index(
+                fields=["subscription", "lease_expires_at"],
+                condition=Q(status="SENDING"),
+                name="message_in_flight",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -94,7 +103,9 @@ class MessageAttempt(models.Model):
     # Covered by the composite indexes below (their leading column), as for Message.
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts", db_index=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="attempts", db_index=False)
-    subscription = models.ForeignKey(EventSubscription, on_delete=models.CASCADE, related_name="attempts", db_index=False)
+    subscription = models.ForeignKey(
+        EventSubscription, on_delete=models.CASCADE, related_name="attempts", db_index=False
+    )
     status = models.CharField(max_length=10, choices=AttemptStatus.choices)
     url = models.URLField(max_length=2048)
     response_status_code = models.PositiveIntegerField(default=0)

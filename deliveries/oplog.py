@@ -26,9 +26,13 @@ def outcomes(recorded: Iterable) -> None:
     for outcome in recorded:
         message, result = outcome.message, outcome.result
         event(
-            logger, logging.INFO, "attempt",
-            account=account_token(message.account_id), subscription=message.subscription.token,
-            message_token=message.token, event_token=message.event.token,
+            logger,
+            logging.INFO,
+            "attempt",
+            account=account_token(message.account_id),
+            subscription=message.subscription.token,
+            message_token=message.token,
+            event_token=message.event.token,
             outcome="skipped_disabled" if result is None else ("success" if result.success else "failure"),
             status_code=None if result is None else result.status_code,
             duration_ms=None if result is None else result.duration_ms,
@@ -41,14 +45,25 @@ def outcomes(recorded: Iterable) -> None:
 def recovery_job(job) -> None:
     """A recovery / replay-missing job finished (DONE or FAILED)."""
     event(
-        logger, logging.INFO if job.status == "DONE" else logging.ERROR, "recovery_job",
-        account=account_token(job.subscription.account_id), subscription=job.subscription.token, job=job.token,
-        kind=job.kind, status=job.status, messages=job.messages, error=job.error or None,
+        logger,
+        logging.INFO if job.status == "DONE" else logging.ERROR,
+        "recovery_job",
+        account=account_token(job.subscription.account_id),
+        subscription=job.subscription.token,
+        job=job.token,
+        kind=job.kind,
+        status=job.status,
+        messages=job.messages,
+        error=job.error or None,
     )
 
 
 def disabled(subscription, reason: str) -> None:
     event(
-        logger, logging.WARNING, "subscription_disabled",
-        account=account_token(subscription.account_id), subscription=subscription.token, reason=reason,
+        logger,
+        logging.WARNING,
+        "subscription_disabled",
+        account=account_token(subscription.account_id),
+        subscription=subscription.token,
+        reason=reason,
     )

@@ -1,6 +1,7 @@
 """Retry policy: the configured schedule (seconds after each failed try), and `Retry-After` on 429/503
 honoured only within [scheduled delay, 2x scheduled delay] so an endpoint can slow us down but neither
 speed us up nor park a message for days."""
+
 from __future__ import annotations
 
 from datetime import datetime

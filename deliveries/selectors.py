@@ -1,4 +1,5 @@
 """Reads for the API and admin: attempts of an event or of a subscription, newest first."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -26,8 +27,16 @@ def _attempts(
     if end is not None:
         queryset = queryset.filter(created__lt=end)
     return queryset.select_related("event", "subscription").only(
-        "token", "created", "status", "url", "response_status_code", "response_body", "error", "duration_ms",
-        "event__token", "subscription__token",
+        "token",
+        "created",
+        "status",
+        "url",
+        "response_status_code",
+        "response_body",
+        "error",
+        "duration_ms",
+        "event__token",
+        "subscription__token",
     )
 
 
@@ -39,7 +48,11 @@ def attempts_for_event(
 
 
 def attempts_for_subscription(
-    subscription: EventSubscription, *, begin: datetime | None = None, end: datetime | None = None, status: str | None = None
+    subscription: EventSubscription,
+    *,
+    begin: datetime | None = None,
+    end: datetime | None = None,
+    status: str | None = None,
 ) -> QuerySet[MessageAttempt]:
     """Every attempt made to `subscription`'s endpoint, created in [begin, end)."""
     return _attempts(MessageAttempt.objects.filter(subscription=subscription), begin, end, status)

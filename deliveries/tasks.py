@@ -2,6 +2,7 @@
 
 Every task is safe to run twice or concurrently: the database claim decides who sends what.
 """
+
 from __future__ import annotations
 
 from celery import shared_task

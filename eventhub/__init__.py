@@ -1,4 +1,5 @@
 """EventHub: a self-hosted event hub. Importing the package loads the Celery app so shared tasks bind to it."""
+
 from __future__ import annotations
 
 from .celery import app as celery_app

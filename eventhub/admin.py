@@ -1,5 +1,6 @@
 """Django admin for the core app. Each concern lives in its own module (admin_accounts, admin_catalog,
 admin_events, admin_rules, admin_audit); importing them here registers them with the default site."""
+
 from __future__ import annotations
 
 from django.contrib import admin

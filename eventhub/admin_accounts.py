@@ -1,5 +1,6 @@
 """Admin for tenants and their API keys. Keys are issued and revoked only through the account services,
 and the raw key is shown once, in the response that created it (never stored in a cookie or session)."""
+
 from __future__ import annotations
 
 from django.contrib import admin, messages
@@ -82,7 +83,9 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.display(description="")
     def links(self, account: Account):
         return format_html_join(
-            " · ", '<a href="{}">{}</a>', ((changelist_url(model, account=account.pk), label) for label, model in ACCOUNT_LINKS)
+            " · ",
+            '<a href="{}">{}</a>',
+            ((changelist_url(model, account=account.pk), label) for label, model in ACCOUNT_LINKS),
         )
 
     def has_issue_key_permission(self, request) -> bool:
@@ -101,7 +104,16 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("key_id", "prefix_display", "account_link", "name", "is_staff", "created", "last_used", "state")
+    list_display = (
+        "key_id",
+        "prefix_display",
+        "account_link",
+        "name",
+        "is_staff",
+        "created",
+        "last_used",
+        "state",
+    )
     list_filter = ("is_staff", ("revoked_at", admin.EmptyFieldListFilter))
     list_select_related = ("account",)
     search_fields = ("=key_id", "=prefix", "name")
@@ -159,4 +171,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
             for key in queryset.select_related("account").filter(revoked_at__isnull=True):
                 revoke_api_key(key, actor=request.user)
                 revoked += 1
-        self.message_user(request, f"Revoked {revoked} key(s); they stop working immediately.", messages.SUCCESS)
+        self.message_user(
+            request, f"Revoked {revoked} key(s); they stop working immediately.", messages.SUCCESS
+        )

@@ -1,4 +1,5 @@
 """Read-only admin for the audit log: who changed delivery state or credentials, and when."""
+
 from __future__ import annotations
 
 from django.contrib import admin
@@ -43,12 +44,29 @@ class ActionFilter(admin.SimpleListFilter):
 
 @admin.register(AuditLogEntry)
 class AuditLogEntryAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
-    list_display = ("created_display", "action_code", "object_type", "object_token", "actor", "account_name", "summary")
+    list_display = (
+        "created_display",
+        "action_code",
+        "object_type",
+        "object_token",
+        "actor",
+        "account_name",
+        "summary",
+    )
     list_filter = (ActionFilter, AccountFilter, CreatedWithinFilter)
     list_select_related = ("actor_user", "actor_key", "account")
     token_search_fields = ("object_token",)
     search_help_text = "Exact object token (ep_…, msg_…, key id)."
-    fields = ("created", "action", "object_type", "object_token", "actor_user", "actor_key", "account", "details_pretty")
+    fields = (
+        "created",
+        "action",
+        "object_type",
+        "object_token",
+        "actor_user",
+        "actor_key",
+        "account",
+        "details_pretty",
+    )
     readonly_fields = fields
 
     @admin.display(description="when", ordering="created")
@@ -65,7 +83,7 @@ class AuditLogEntryAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
             return entry.actor_user.get_username()
         if entry.actor_key_id:
             return format_html("<code>{}</code>", entry.actor_key.key_id)
-        return muted('hub')
+        return muted("hub")
 
     @admin.display(description="account")
     def account_name(self, entry: AuditLogEntry):

@@ -4,6 +4,7 @@ list filters that only touch indexed columns, exact-token search, and readable J
 Why: events, messages and attempts reach millions of rows; Django's defaults (COUNT(*) per page,
 facet counts, case-insensitive search, date hierarchies) each turn into a full scan there.
 """
+
 from __future__ import annotations
 
 import json
@@ -149,7 +150,9 @@ class AccountFilter(admin.SimpleListFilter):
     field_name = "account_id"
 
     def lookups(self, request, model_admin):
-        return [(str(pk), name) for pk, name in Account.objects.order_by("name").values_list("pk", "name")[:100]]
+        return [
+            (str(pk), name) for pk, name in Account.objects.order_by("name").values_list("pk", "name")[:100]
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -178,7 +181,9 @@ class InputFilter(admin.SimpleListFilter):
             "value": self.value() or "",
             "parameter_name": self.parameter_name,
             "placeholder": self.placeholder,
-            "hidden": [(k, v) for k, v in changelist.get_filters_params().items() if k != self.parameter_name],
+            "hidden": [
+                (k, v) for k, v in changelist.get_filters_params().items() if k != self.parameter_name
+            ],
         }
 
 
@@ -209,7 +214,7 @@ _JSON_TOKEN = re.compile(
 def pretty_json(value: Any, *, max_chars: int = 200_000) -> SafeString:
     """Indented, syntax-coloured JSON in a <pre>; escaped first, so payload content can never inject markup."""
     if value is None:
-        return muted('—')
+        return muted("—")
     text = json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False, default=str)
     truncated = len(text) > max_chars
     text = text[:max_chars]
@@ -221,7 +226,9 @@ def pretty_json(value: Any, *, max_chars: int = 200_000) -> SafeString:
     # Quotes are harmless in element text, so they are restored after escaping to let the tokenizer see them.
     body = _JSON_TOKEN.sub(colour, str(escape(text)).replace("&quot;", '"'))
     note = '<div class="eh-muted">… truncated</div>' if truncated else ""
-    return mark_safe(f'<div class="eh-json-wrap"><button type="button" class="eh-copy" data-copy-json>Copy</button><pre class="eh-json">{body}</pre>{note}</div>')  # noqa: S308
+    return mark_safe(
+        f'<div class="eh-json-wrap"><button type="button" class="eh-copy" data-copy-json>Copy</button><pre class="eh-json">{body}</pre>{note}</div>'
+    )  # noqa: S308
 
 
 def status_pill(status: str, label: str | None = None) -> SafeString:
@@ -240,7 +247,7 @@ def admin_link(obj: Any, label: str | None = None, *, pk: Any = None, model: Any
     model = model or type(obj)
     pk = pk if pk is not None else obj.pk
     if pk is None:
-        return muted('—')
+        return muted("—")
     try:
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[pk])
     except NoReverseMatch:
@@ -258,14 +265,19 @@ def changelist_url(model: Any, **params: Any) -> str:
 def short_time(value) -> SafeString:
     """Relative time with the exact UTC timestamp on hover."""
     if value is None:
-        return muted('—')
+        return muted("—")
     delta = timezone.now() - value
     seconds = delta.total_seconds()
     if seconds < 0:
         ago = f"in {_humanize(-seconds)}"
     else:
         ago = f"{_humanize(seconds)} ago"
-    return format_html('<time datetime="{}" title="{}">{}</time>', value.isoformat(), value.strftime("%Y-%m-%d %H:%M:%S UTC"), ago)
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        value.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        ago,
+    )
 
 
 def _humanize(seconds: float) -> str:
@@ -291,13 +303,26 @@ def add_service_errors(form, errors: dict[str, list[str]]) -> None:
     for field, messages in errors.items():
         target = field if field in form.fields else None
         for message in messages:
-            form.add_error(target, message if target else f"{field}: {message}" if field != "__all__" else message)
+            form.add_error(
+                target, message if target else f"{field}: {message}" if field != "__all__" else message
+            )
 
 
 # --- intermediate forms for actions -----------------------------------------------------------------
 
 
-def action_form_step(modeladmin, request, queryset, form_class, *, title: str, intro: str, apply_label: str, initial=None, form_kwargs=None):
+def action_form_step(
+    modeladmin,
+    request,
+    queryset,
+    form_class,
+    *,
+    title: str,
+    intro: str,
+    apply_label: str,
+    initial=None,
+    form_kwargs=None,
+):
     """The second step of an action that needs input (a date range, a reason, an event type).
 
     Returns (cleaned_data, None) once the staff member confirmed a valid form, else (None, response)
@@ -322,7 +347,9 @@ def action_form_step(modeladmin, request, queryset, form_class, *, title: str, i
         "apply_label": apply_label,
         "form": form,
         "objects": list(queryset[:50]),
-        "more": max(0, queryset.count() - 50) if request.POST.get("select_across") == "1" else max(0, len(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)) - 50),
+        "more": max(0, queryset.count() - 50)
+        if request.POST.get("select_across") == "1"
+        else max(0, len(request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)) - 50),
         "action": request.POST.get("action", ""),
         "select_across": request.POST.get("select_across", "0"),
         "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),

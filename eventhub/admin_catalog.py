@@ -1,5 +1,6 @@
 """Admin for the event-type catalog. Creates and edits go through eventhub.services.catalog, so the
 schema checks are the API's; the "validate a payload" page runs the ingest validator itself."""
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,11 @@ class EventTypeForm(forms.ModelForm):
             changes["example"] = {}
         try:  # the services' own checks, without running the service (it runs once, on save)
             if self.instance.pk:
-                check_event_type(self.instance.name, {"schema": self.instance.schema, "example": self.instance.example, **changes}, partial=True)
+                check_event_type(
+                    self.instance.name,
+                    {"schema": self.instance.schema, "example": self.instance.example, **changes},
+                    partial=True,
+                )
             else:
                 check_event_type(cleaned.get("name"), changes)
         except HubError as exc:
@@ -64,8 +69,25 @@ class ValidatePayloadForm(forms.Form):
 @admin.register(EventType)
 class EventTypeAdmin(admin.ModelAdmin):
     form = EventTypeForm
-    list_display = ("name", "account", "category", "group", "schema_mode", "has_schema", "source_pack", "state", "updated")
-    list_filter = ("category", "group", "archived", "schema_mode", "source_pack", ("account", admin.EmptyFieldListFilter))
+    list_display = (
+        "name",
+        "account",
+        "category",
+        "group",
+        "schema_mode",
+        "has_schema",
+        "source_pack",
+        "state",
+        "updated",
+    )
+    list_filter = (
+        "category",
+        "group",
+        "archived",
+        "schema_mode",
+        "source_pack",
+        ("account", admin.EmptyFieldListFilter),
+    )
     list_select_related = ("account",)
     search_fields = ("name", "description")
     actions = ("archive", "unarchive")
@@ -117,12 +139,18 @@ class EventTypeAdmin(admin.ModelAdmin):
         with transaction.atomic():
             for event_type in queryset.filter(archived=not archived):
                 update_event_type(event_type.name, {"archived": archived}, account=event_type.account)
-                record_audit("event_type.archived" if archived else "event_type.unarchived", user=request.user, target=event_type)
+                record_audit(
+                    "event_type.archived" if archived else "event_type.unarchived",
+                    user=request.user,
+                    target=event_type,
+                )
                 changed += 1
         verb = "Archived" if archived else "Unarchived"
         self.message_user(request, f"{verb} {changed} event type(s).", messages.SUCCESS)
 
-    @admin.action(description="Archive the selected event types (ingest rejects them)", permissions=["change"])
+    @admin.action(
+        description="Archive the selected event types (ingest rejects them)", permissions=["change"]
+    )
     def archive(self, request, queryset):
         self._set_archived(request, queryset, True)
 
@@ -135,7 +163,11 @@ class EventTypeAdmin(admin.ModelAdmin):
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
-            path("<path:object_id>/validate/", self.admin_site.admin_view(self.validate_view), name=f"{info[0]}_{info[1]}_validate"),
+            path(
+                "<path:object_id>/validate/",
+                self.admin_site.admin_view(self.validate_view),
+                name=f"{info[0]}_{info[1]}_validate",
+            ),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
@@ -168,6 +200,8 @@ class EventTypeAdmin(admin.ModelAdmin):
             "form": form,
             "verdict": verdict,
             "schema": pretty_json(event_type.schema),
-            "normalized": pretty_json(verdict.payload) if verdict and verdict.payload and not verdict.errors else None,
+            "normalized": pretty_json(verdict.payload)
+            if verdict and verdict.payload and not verdict.errors
+            else None,
         }
         return TemplateResponse(request, "admin/eventhub/eventtype/validate.html", context)

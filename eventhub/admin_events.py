@@ -1,5 +1,6 @@
 """Read-only admin for events and entity states: the record of what happened, with its causes,
 consequences and deliveries one click away. Lists stay on indexed columns (see admin_base)."""
+
 from __future__ import annotations
 
 from django.contrib import admin
@@ -39,7 +40,9 @@ class EventTypeFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if not self.value():
             return queryset
-        keys = list(EventType.objects.filter(name=self.value()).values_list("key", flat=True))  # every owner's
+        keys = list(
+            EventType.objects.filter(name=self.value()).values_list("key", flat=True)
+        )  # every owner's
         return queryset.filter(event_type_id__in=keys)
 
 
@@ -87,18 +90,49 @@ class ExampleFilter(ChoicesFilter):
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
-    list_display = ("token", "type_display", "account_name", "created_display", "caused_marker", "example_marker")
-    list_filter = (AccountFilter, CategoryFilter, EventTypeFilter, CreatedWithinFilter, ExampleFilter, CausedByFilter)
+    list_display = (
+        "token",
+        "type_display",
+        "account_name",
+        "created_display",
+        "caused_marker",
+        "example_marker",
+    )
+    list_filter = (
+        AccountFilter,
+        CategoryFilter,
+        EventTypeFilter,
+        CreatedWithinFilter,
+        ExampleFilter,
+        CausedByFilter,
+    )
     list_select_related = ("account",)
     token_search_fields = ("token", "idempotency_key")
     search_help_text = "Exact event token (evt_…) or idempotency key."
     sortable_by = ("created_display",)
     fieldsets = (
-        (None, {"fields": ("token", "event_type_link", "account_link", "created", "occurred_at", "processed_at", "idempotency_key", "is_example")}),
+        (
+            None,
+            {
+                "fields": (
+                    "token",
+                    "event_type_link",
+                    "account_link",
+                    "created",
+                    "occurred_at",
+                    "processed_at",
+                    "idempotency_key",
+                    "is_example",
+                )
+            },
+        ),
         ("Causality", {"fields": ("caused_by_link", "caused_events")}),
         ("Entity", {"fields": ("entity_type", "entity_id")}),
         ("Payload", {"fields": ("payload_pretty",)}),
-        ("Previous entity state (rules' old)", {"fields": ("previous_state_pretty",), "classes": ("collapse",)}),
+        (
+            "Previous entity state (rules' old)",
+            {"fields": ("previous_state_pretty",), "classes": ("collapse",)},
+        ),
         ("Schema warnings", {"fields": ("schema_errors_pretty",), "classes": ("collapse",)}),
     )
     readonly_fields = (
@@ -139,7 +173,12 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
 
     @admin.display(description="event type")
     def event_type_link(self, event: Event):
-        return admin_link(None, event.event_type_name, pk=EventType.objects.filter(key=event.event_type_id).values_list("pk", flat=True).first(), model=EventType)
+        return admin_link(
+            None,
+            event.event_type_name,
+            pk=EventType.objects.filter(key=event.event_type_id).values_list("pk", flat=True).first(),
+            model=EventType,
+        )
 
     @admin.display(description="account")
     def account_link(self, event: Event):
@@ -148,24 +187,34 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     @admin.display(description="caused by")
     def caused_by_link(self, event: Event):
         if not event.caused_by_id:
-            return muted('— (published by the producer)')
+            return muted("— (published by the producer)")
         cause = Event.objects.filter(pk=event.caused_by_id).values("pk", "token", "event_type").first()
         if cause is None:
             return "—"
-        return format_html("{} <span class=\"eh-muted\">{}</span>", admin_link(None, cause["token"], pk=cause["pk"], model=Event), cause["event_type"])
+        return format_html(
+            '{} <span class="eh-muted">{}</span>',
+            admin_link(None, cause["token"], pk=cause["pk"], model=Event),
+            cause["event_type"],
+        )
 
     @admin.display(description="events it caused")
     def caused_events(self, event: Event):
-        caused = list(Event.objects.filter(caused_by_id=event.pk).order_by("-created", "-id").values("pk", "token", "event_type")[: CAUSED_SHOWN + 1])
+        caused = list(
+            Event.objects.filter(caused_by_id=event.pk)
+            .order_by("-created", "-id")
+            .values("pk", "token", "event_type")[: CAUSED_SHOWN + 1]
+        )
         if not caused:
-            return muted('none')
+            return muted("none")
         items = format_html_join(
             "", "<li>{} <span class=\"eh-muted\">{}</span></li>",
             ((admin_link(None, row["token"], pk=row["pk"], model=Event), row["event_type"]) for row in caused[:CAUSED_SHOWN]),
         )  # fmt: skip
         more = ""
         if len(caused) > CAUSED_SHOWN:
-            more = format_html('<li><a href="{}">all caused events…</a></li>', changelist_url(Event, caused_by=event.token))
+            more = format_html(
+                '<li><a href="{}">all caused events…</a></li>', changelist_url(Event, caused_by=event.token)
+            )
         return format_html('<ul class="eh-plain-list">{}{}</ul>', items, more)
 
     @admin.display(description="payload")

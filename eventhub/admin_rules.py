@@ -1,6 +1,7 @@
 """Admin for notification rules. Saves go through eventhub.services.rules (the calculation is parsed
 there, as for the API); the "test" page evaluates the saved calculation against a real event or
 against hand-written `new`/`old` JSON, exactly as the rule processor would."""
+
 from __future__ import annotations
 
 from django import forms
@@ -33,7 +34,16 @@ class NotificationRuleForm(forms.ModelForm):
 
     class Meta:
         model = NotificationRule
-        fields = ("account", "name", "code", "description", "event_name", "calculation", "always_fire_event", "active")
+        fields = (
+            "account",
+            "name",
+            "code",
+            "description",
+            "event_name",
+            "calculation",
+            "always_fire_event",
+            "active",
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -50,9 +60,17 @@ class NotificationRuleForm(forms.ModelForm):
 
 
 class TestCalculationForm(forms.Form):
-    event_token = forms.CharField(required=False, label="Event token", help_text="Use a real event: its payload is `new`, its previous entity state `old`.")
-    new = forms.JSONField(required=False, label="new", widget=forms.Textarea(attrs={"class": "eh-code", "rows": 8}))
-    old = forms.JSONField(required=False, label="old", widget=forms.Textarea(attrs={"class": "eh-code", "rows": 8}))
+    event_token = forms.CharField(
+        required=False,
+        label="Event token",
+        help_text="Use a real event: its payload is `new`, its previous entity state `old`.",
+    )
+    new = forms.JSONField(
+        required=False, label="new", widget=forms.Textarea(attrs={"class": "eh-code", "rows": 8})
+    )
+    old = forms.JSONField(
+        required=False, label="old", widget=forms.Textarea(attrs={"class": "eh-code", "rows": 8})
+    )
 
     def __init__(self, *args, account=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -78,7 +96,17 @@ class TestCalculationForm(forms.Form):
 @admin.register(NotificationRule)
 class NotificationRuleAdmin(admin.ModelAdmin):
     form = NotificationRuleForm
-    list_display = ("code", "name", "account", "event_name", "calculation_short", "fires", "state", "version", "updated_display")
+    list_display = (
+        "code",
+        "name",
+        "account",
+        "event_name",
+        "calculation_short",
+        "fires",
+        "state",
+        "version",
+        "updated_display",
+    )
     list_filter = (AccountFilter, "active", "always_fire_event")
     list_select_related = ("account",)
     search_fields = ("code", "name", "event_name", "=token")
@@ -86,7 +114,16 @@ class NotificationRuleAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
 
     def get_fields(self, request, obj=None):
-        fields = ["account", "name", "code", "description", "event_name", "calculation", "always_fire_event", "active"]
+        fields = [
+            "account",
+            "name",
+            "code",
+            "description",
+            "event_name",
+            "calculation",
+            "always_fire_event",
+            "active",
+        ]
         return fields + (["token", "version", "created", "updated"] if obj else [])
 
     def get_readonly_fields(self, request, obj=None):
@@ -117,7 +154,9 @@ class NotificationRuleAdmin(admin.ModelAdmin):
     def fires(self, rule: NotificationRule):
         from django.utils.html import format_html
 
-        return format_html("<code>notification.{}</code>{}", rule.code, " (always)" if rule.always_fire_event else "")
+        return format_html(
+            "<code>notification.{}</code>{}", rule.code, " (always)" if rule.always_fire_event else ""
+        )
 
     @admin.display(description="state", ordering="active")
     def state(self, rule: NotificationRule):
@@ -131,11 +170,18 @@ class NotificationRuleAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<path:object_id>/test/", self.admin_site.admin_view(self.test_view), name="eventhub_notificationrule_test"),
+            path(
+                "<path:object_id>/test/",
+                self.admin_site.admin_view(self.test_view),
+                name="eventhub_notificationrule_test",
+            ),
         ] + super().get_urls()
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = {**(extra_context or {}), "test_url": reverse("admin:eventhub_notificationrule_test", args=[object_id])}
+        extra_context = {
+            **(extra_context or {}),
+            "test_url": reverse("admin:eventhub_notificationrule_test", args=[object_id]),
+        }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def test_view(self, request, object_id):
@@ -149,7 +195,14 @@ class NotificationRuleAdmin(admin.ModelAdmin):
                 outcome = evaluate_rule(rule, form.cleaned_data.get("new"), form.cleaned_data.get("old"))
                 outcome["event"] = form.cleaned_data.get("event")
         else:
-            latest = Event.objects.filter(account=rule.account, event_type_id__in=type_keys(rule.account, [rule.event_name])).order_by("-created", "-id").values_list("token", flat=True).first()
+            latest = (
+                Event.objects.filter(
+                    account=rule.account, event_type_id__in=type_keys(rule.account, [rule.event_name])
+                )
+                .order_by("-created", "-id")
+                .values_list("token", flat=True)
+                .first()
+            )
             form = TestCalculationForm(initial={"event_token": latest or ""}, account=rule.account)
         context = {
             **self.admin_site.each_context(request),
@@ -169,7 +222,9 @@ def evaluate_rule(rule: NotificationRule, new: dict | None, old: dict | None) ->
         try:
             calculation = compile_calculation(rule.calculation)
             value = calculation.evaluate(new, old)
-            result["value"] = "null" if value is None else str(value).lower() if isinstance(value, bool) else repr(value)
+            result["value"] = (
+                "null" if value is None else str(value).lower() if isinstance(value, bool) else repr(value)
+            )
             result["holds"] = value is True
         except InvalidCalculation as exc:
             result["error"] = exc.message

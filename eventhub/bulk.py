@@ -4,6 +4,7 @@ and parsed afresh for every batch, cost more than the rows themselves). Elsewher
 
 Ids are set on the instances as bulk_create would set them, matched by token (not by row order).
 """
+
 from __future__ import annotations
 
 import json

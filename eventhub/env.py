@@ -1,4 +1,5 @@
 """Typed readers for settings taken from the environment (twelve-factor style)."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Domain errors raised by services; eventhub.api.errors maps them to HTTP responses in one place."""
+
 from __future__ import annotations
 
 

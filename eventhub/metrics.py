@@ -122,8 +122,15 @@ def scrape_registry() -> CollectorRegistry:
     if directory:
         sources.append(MultiProcessCollector(None, path=directory))
     if not MULTIPROCESS:  # this process's own samples are in memory, not in the directory
-        sources += [EVENTS_INGESTED, MESSAGES_FINISHED, ATTEMPTS, ATTEMPT_SECONDS, PUBLISH_TO_RECEIPT,
-                    SUBSCRIPTIONS_DISABLED, CLAIM_BATCH]
+        sources += [
+            EVENTS_INGESTED,
+            MESSAGES_FINISHED,
+            ATTEMPTS,
+            ATTEMPT_SECONDS,
+            PUBLISH_TO_RECEIPT,
+            SUBSCRIPTIONS_DISABLED,
+            CLAIM_BATCH,
+        ]
     registry.register(_Summed(sources))
     registry.register(DatabaseFigures())
     return registry

@@ -1,4 +1,5 @@
 """Turn a lost database into a 503 with Retry-After (clients retry), never a 500 with a trace."""
+
 from __future__ import annotations
 
 import logging
@@ -45,4 +46,6 @@ class RejectNulCharactersMiddleware:
 
 def _nul_refused(field: str) -> JsonResponse:
     message = f"{field}: must not contain NUL characters."
-    return JsonResponse({"message": message, "errors": {field: ["Must not contain NUL characters."]}}, status=400)
+    return JsonResponse(
+        {"message": message, "errors": {field: ["Must not contain NUL characters."]}}, status=400
+    )

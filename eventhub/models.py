@@ -1,4 +1,5 @@
 """Core tables: tenants and their keys, the event-type catalog, events, entity states, notification rules."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -29,7 +30,9 @@ class ApiKey(models.Model):
     """An API key, stored as a keyed hash. A staff key (no account) may act for any account."""
 
     key_id = models.CharField(max_length=40, unique=True, default=tokens.api_key_id, editable=False)
-    account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys")
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.CASCADE, related_name="api_keys"
+    )
     name = models.CharField(max_length=200, blank=True, default="")
     is_staff = models.BooleanField(default=False)
     prefix = models.CharField(max_length=16, editable=False)
@@ -97,7 +100,9 @@ class EventType(models.Model):
     class Meta:
         ordering = ["name", "key"]
         constraints = [
-            models.UniqueConstraint(fields=["name"], condition=Q(account__isnull=True), name="event_type_global_name"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(account__isnull=True), name="event_type_global_name"
+            ),
             models.UniqueConstraint(fields=["account", "name"], name="event_type_name_per_account"),
         ]
         indexes = [models.Index(fields=["category", "name"])]
@@ -114,16 +119,22 @@ class Event(models.Model):
     """An immutable record of a state change. `previous_state` is the entity's state before it (rules' `old`)."""
 
     token = models.CharField(max_length=40, unique=True, default=tokens.event_token, editable=False)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="events", db_index=False)  # leads event_account_created
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="events", db_index=False
+    )  # leads event_account_created
     # Holds EventType.key: the wire name for global types (see EventType); read the name via event_type_name.
-    event_type = models.ForeignKey(EventType, to_field="key", db_column="event_type", on_delete=models.RESTRICT, related_name="events")
+    event_type = models.ForeignKey(
+        EventType, to_field="key", db_column="event_type", on_delete=models.RESTRICT, related_name="events"
+    )
     payload = models.JSONField(default=dict)
     created = models.DateTimeField(db_index=False)
     occurred_at = models.DateTimeField()
     processed_at = models.DateTimeField(null=True, blank=True)
     # NULL, not "", for "no key": the unique constraint only covers rows that have one.
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)  # noqa: DJ001
-    caused_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="caused")
+    caused_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="caused"
+    )
     entity_type = models.CharField(max_length=100, blank=True, default="")
     entity_id = models.CharField(max_length=255, blank=True, default="")
     previous_state = models.JSONField(null=True, blank=True)
@@ -141,7 +152,9 @@ class Event(models.Model):
         ]
         indexes = [
             models.Index(fields=["account", "-created", "-id"], name="event_account_created"),
-            models.Index(fields=["account", "event_type", "-created", "-id"], name="event_account_type_created"),
+            models.Index(
+                fields=["account", "event_type", "-created", "-id"], name="event_account_type_created"
+            ),
             models.Index(fields=["-created", "-id"], name="event_created"),
             models.Index(fields=["account", "entity_type", "entity_id"], name="event_entity"),
         ]
@@ -170,7 +183,9 @@ class Entity(models.Model):
     class Meta:
         verbose_name_plural = "entities"
         constraints = [
-            models.UniqueConstraint(fields=["account", "entity_type", "entity_id"], name="entity_unique_per_account")
+            models.UniqueConstraint(
+                fields=["account", "entity_type", "entity_id"], name="entity_unique_per_account"
+            )
         ]
         indexes = [models.Index(fields=["entity_type", "account", "deleted"], name="entity_type_live")]
 
@@ -206,7 +221,9 @@ class NotificationRule(models.Model):
 class AuditLogEntry(models.Model):
     """Who did what to which object, for staff actions (resend, recover, rotate, disable, key changes)."""
 
-    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     action = models.CharField(max_length=64)

@@ -3,6 +3,7 @@
 The card-issuing dialect pages by item token (`starting_after` / `ending_before`); the billing dialect
 by an opaque `nextToken` that encodes the last item's position.
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,7 +33,9 @@ def parse_page_size(raw: str | None, *, field: str = "page_size", maximum: int =
     except (TypeError, ValueError):
         raise InvalidInput(f"{field} must be an integer.", {field: ["Must be an integer."]}) from None
     if not 1 <= size <= maximum:
-        raise InvalidInput(f"{field} must be between 1 and {maximum}.", {field: [f"Must be between 1 and {maximum}."]})
+        raise InvalidInput(
+            f"{field} must be between 1 and {maximum}.", {field: [f"Must be between 1 and {maximum}."]}
+        )
     return size
 
 
@@ -47,7 +50,9 @@ def _newer_than(created: datetime, pk: int) -> Q:
 def _cursor_position(queryset: QuerySet, token: str, field: str, token_field: str) -> tuple[datetime, int]:
     row = queryset.filter(**{token_field: token}).values_list("created", "id").first()
     if row is None:
-        raise InvalidInput(f"{field} names an unknown item.", {field: [f"No item with token {token[:64]!r} in this list."]})
+        raise InvalidInput(
+            f"{field} names an unknown item.", {field: [f"No item with token {token[:64]!r} in this list."]}
+        )
     return row
 
 
@@ -88,7 +93,9 @@ def _decode_next_token(token: str) -> tuple[datetime, int]:
         created_text, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return datetime.fromisoformat(created_text), int(pk)
     except (ValueError, TypeError):
-        raise InvalidInput("nextToken is not a token this server issued.", {"nextToken": ["Invalid token."]}) from None
+        raise InvalidInput(
+            "nextToken is not a token this server issued.", {"nextToken": ["Invalid token."]}
+        ) from None
 
 
 def next_token_page(queryset: QuerySet, *, page_size: int, next_token: str | None) -> tuple[list, str | None]:

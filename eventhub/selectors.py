@@ -1,5 +1,6 @@
 """Reads for the API and admin: event lists with the card-issuing filters, and the catalog as one account
 sees it (global types plus its own; see EventType)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -30,7 +31,9 @@ def events_for(
     return queryset
 
 
-def filter_by_type_names(queryset: QuerySet[Event], account: Account | None, names: Iterable[str]) -> QuerySet[Event]:
+def filter_by_type_names(
+    queryset: QuerySet[Event], account: Account | None, names: Iterable[str]
+) -> QuerySet[Event]:
     """Events whose type has one of these wire names. For one account that is a key lookup on the
     events index (the global key or the account's own); staff lists join the catalog."""
     if account is None:

@@ -3,6 +3,7 @@
 Every hub-specific setting is prefixed EVENTHUB_ and documented in docs/configuration.md.
 EVENTHUB_ENV=production switches on the deployment hardening.
 """
+
 from __future__ import annotations
 
 import base64
@@ -90,7 +91,9 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'eventhub.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("EVENTHUB_DB_CONN_MAX_AGE", 60))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("EVENTHUB_DB_CONN_MAX_AGE", 60))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file locally: WAL lets readers run beside the single writer,
     # and IMMEDIATE transactions queue writers instead of failing with "database is locked".
@@ -101,11 +104,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file (not :memory:) so end-to-end tests can share the test database with a worker process.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / env_str("EVENTHUB_TEST_DB_NAME", "test_eventhub.sqlite3"))}
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(VAR_DIR / env_str("EVENTHUB_TEST_DB_NAME", "test_eventhub.sqlite3"))
+    }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # Behind PgBouncer in transaction mode (docs/deploy.md): no named cursors across transactions.
-    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool("EVENTHUB_DB_DISABLE_SERVER_SIDE_CURSORS", False)
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+        "EVENTHUB_DB_DISABLE_SERVER_SIDE_CURSORS", False
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("EVENTHUB_CACHE_URL", "")
@@ -116,7 +123,10 @@ if CACHE_URL.startswith("redis"):
     CACHES["ratelimit"] = {**CACHES["default"], "KEY_PREFIX": "ratelimit"}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "eventhub"}}
-    CACHES["ratelimit"] = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "eventhub_cache"}
+    CACHES["ratelimit"] = {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "eventhub_cache",
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -230,7 +240,9 @@ CELERY_TASK_ROUTES = {
     "deliveries.deliver_retries": {"queue": "retries"},
 }
 if CELERY_BROKER_URL.startswith("filesystem"):
-    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.1  # kombu's default 1 s would delay every delivery
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = (
+        0.1  # kombu's default 1 s would delay every delivery
+    )
 
 # --- EventHub ---------------------------------------------------------------------------------
 EVENTHUB_MAX_PAYLOAD_BYTES = env_int("EVENTHUB_MAX_PAYLOAD_BYTES", 256 * 1024)
@@ -250,7 +262,9 @@ if PRODUCTION and not (EVENTHUB_ENCRYPTION_KEYS and EVENTHUB_API_KEY_PEPPER):
     )
 if not EVENTHUB_ENCRYPTION_KEYS:
     EVENTHUB_ENCRYPTION_KEYS = [
-        base64.urlsafe_b64encode(hashlib.sha256(("eventhub-encryption-key:" + SECRET_KEY).encode()).digest()).decode()
+        base64.urlsafe_b64encode(
+            hashlib.sha256(("eventhub-encryption-key:" + SECRET_KEY).encode()).digest()
+        ).decode()
     ]
 for _key in EVENTHUB_ENCRYPTION_KEYS:
     try:
@@ -265,12 +279,17 @@ EVENTHUB_API_KEY_PEPPER = EVENTHUB_API_KEY_PEPPER or SECRET_KEY
 # from this passphrase; `manage.py rotate_encryption_key` moves them to the first key.
 EVENTHUB_SECRET_ENCRYPTION_KEY = env_str("EVENTHUB_SECRET_ENCRYPTION_KEY", SECRET_KEY)
 EVENTHUB_DEFAULT_RETENTION_DAYS = env_int("EVENTHUB_DEFAULT_RETENTION_DAYS", 30)
-EVENTHUB_TRUSTED_PROXY_COUNT = env_int("EVENTHUB_TRUSTED_PROXY_COUNT", 0)  # proxies whose X-Forwarded-For is believed
+EVENTHUB_TRUSTED_PROXY_COUNT = env_int(
+    "EVENTHUB_TRUSTED_PROXY_COUNT", 0
+)  # proxies whose X-Forwarded-For is believed
 EVENTHUB_MAX_CAUSAL_DEPTH = env_int("EVENTHUB_MAX_CAUSAL_DEPTH", 4)
 EVENTHUB_OAUTH_TOKEN_TTL = env_int("EVENTHUB_OAUTH_TOKEN_TTL", 18000)
 
 # Delivery engine (DESIGN section 4).
-EVENTHUB_RETRY_SCHEDULE = [float(s) for s in env_list("EVENTHUB_RETRY_SCHEDULE", ["5", "300", "1800", "7200", "18000", "36000", "36000"])]
+EVENTHUB_RETRY_SCHEDULE = [
+    float(s)
+    for s in env_list("EVENTHUB_RETRY_SCHEDULE", ["5", "300", "1800", "7200", "18000", "36000", "36000"])
+]
 EVENTHUB_DELIVERY_TIMEOUT = env_float("EVENTHUB_DELIVERY_TIMEOUT", 15.0)
 EVENTHUB_CONNECT_TIMEOUT = env_float("EVENTHUB_CONNECT_TIMEOUT", 5.0)
 EVENTHUB_RESPONSE_BODY_CAP = env_int("EVENTHUB_RESPONSE_BODY_CAP", 20 * 1024)
@@ -340,9 +359,15 @@ LOGGING = {
 
 # --- Customer portal (portal/, docs/portal.md) -------------------------------------------------
 EVENTHUB_PORTAL_LINK_SECONDS = env_int("EVENTHUB_PORTAL_LINK_SECONDS", 3600)  # a link's default lifetime
-EVENTHUB_PORTAL_LINK_MAX_SECONDS = env_int("EVENTHUB_PORTAL_LINK_MAX_SECONDS", 86400)  # longest one may ask for
-EVENTHUB_PORTAL_SESSION_SECONDS = env_int("EVENTHUB_PORTAL_SESSION_SECONDS", 8 * 3600)  # a session, once opened
-EVENTHUB_PORTAL_BASE_URL = env_str("EVENTHUB_PORTAL_BASE_URL", "")  # origin of minted links; empty: the request's
+EVENTHUB_PORTAL_LINK_MAX_SECONDS = env_int(
+    "EVENTHUB_PORTAL_LINK_MAX_SECONDS", 86400
+)  # longest one may ask for
+EVENTHUB_PORTAL_SESSION_SECONDS = env_int(
+    "EVENTHUB_PORTAL_SESSION_SECONDS", 8 * 3600
+)  # a session, once opened
+EVENTHUB_PORTAL_BASE_URL = env_str(
+    "EVENTHUB_PORTAL_BASE_URL", ""
+)  # origin of minted links; empty: the request's
 # Origins allowed to embed the portal in an iframe (CSP frame-ancestors); empty: none.
 EVENTHUB_PORTAL_FRAME_ANCESTORS = env_list("EVENTHUB_PORTAL_FRAME_ANCESTORS", [])
 if EVENTHUB_PORTAL_FRAME_ANCESTORS and PRODUCTION:

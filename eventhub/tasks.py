@@ -1,4 +1,5 @@
 """Celery entry points of the core app (thin: they call services)."""
+
 from __future__ import annotations
 
 from celery import shared_task

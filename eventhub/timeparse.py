@@ -1,4 +1,5 @@
 """RFC 3339 / ISO 8601 parsing as the SDKs send it: `Z`, `+00:00`, or no offset (taken as UTC)."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time

@@ -1,4 +1,5 @@
 """Opaque, unique, roughly time-ordered public identifiers with a type prefix (acct_, evt_, ep_, ...)."""
+
 from __future__ import annotations
 
 import base64
@@ -24,7 +25,9 @@ def new_tokens(prefix: str, count: int) -> list[str]:
     tokens = []
     for offset in range(0, 10 * count, 10):
         value = stamp | int.from_bytes(randomness[offset : offset + 10], "big")
-        tokens.append(f"{prefix}_{base64.b32encode(value.to_bytes(20, 'big')).decode('ascii')[6:].translate(_FROM_RFC4648)}")
+        tokens.append(
+            f"{prefix}_{base64.b32encode(value.to_bytes(20, 'big')).decode('ascii')[6:].translate(_FROM_RFC4648)}"
+        )
     return tokens
 
 

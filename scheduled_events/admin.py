@@ -1,5 +1,6 @@
 """Admin for scheduled event configurations (writes through scheduled_events.services, as the API does)
 and their occurrences (read-only: the scheduler owns them)."""
+
 from __future__ import annotations
 
 from django import forms
@@ -59,7 +60,17 @@ class ConfigurationForm(forms.ModelForm):
 @admin.register(ScheduledEventConfiguration)
 class ScheduledEventConfigurationAdmin(admin.ModelAdmin):
     form = ConfigurationForm
-    list_display = ("name", "account", "entity", "field", "offset_display", "state", "version", "occurrences_link", "updated_display")
+    list_display = (
+        "name",
+        "account",
+        "entity",
+        "field",
+        "offset_display",
+        "state",
+        "version",
+        "occurrences_link",
+        "updated_display",
+    )
     list_filter = (AccountFilter, "active", "backfill")
     list_select_related = ("account",)
     search_fields = ("name", "entity", "=token")
@@ -98,13 +109,18 @@ class ScheduledEventConfigurationAdmin(admin.ModelAdmin):
 
     @admin.display(description="state", ordering="active")
     def state(self, configuration: ScheduledEventConfiguration):
-        return status_pill("success", "active") if configuration.active else status_pill("pending", "inactive")
+        return (
+            status_pill("success", "active") if configuration.active else status_pill("pending", "inactive")
+        )
 
     @admin.display(description="")
     def occurrences_link(self, configuration: ScheduledEventConfiguration):
         from django.utils.html import format_html
 
-        return format_html('<a href="{}">occurrences</a>', changelist_url(ScheduledOccurrence, configuration=configuration.pk))
+        return format_html(
+            '<a href="{}">occurrences</a>',
+            changelist_url(ScheduledOccurrence, configuration=configuration.pk),
+        )
 
     @admin.display(description="updated", ordering="updated")
     def updated_display(self, configuration: ScheduledEventConfiguration):
@@ -132,7 +148,12 @@ class ConfigurationFilter(admin.SimpleListFilter):
     parameter_name = "configuration"
 
     def lookups(self, request, model_admin):
-        return [(str(pk), name) for pk, name in ScheduledEventConfiguration.objects.order_by("name").values_list("pk", "name")[:100]]
+        return [
+            (str(pk), name)
+            for pk, name in ScheduledEventConfiguration.objects.order_by("name").values_list("pk", "name")[
+                :100
+            ]
+        ]
 
     def queryset(self, request, queryset):
         value = self.value()
@@ -146,7 +167,16 @@ class ScheduledOccurrenceAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     list_select_related = ("configuration", "account")
     token_search_fields = ("entity_id",)
     search_help_text = "Exact entity id."
-    fields = ("configuration", "account", "entity_id", "fire_at", "fired_at", "fired_event_link", "cancelled", "created")
+    fields = (
+        "configuration",
+        "account",
+        "entity_id",
+        "fire_at",
+        "fired_at",
+        "fired_event_link",
+        "cancelled",
+        "created",
+    )
     readonly_fields = fields
 
     def get_ordering(self, request):
@@ -171,7 +201,11 @@ class ScheduledOccurrenceAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
 
     @admin.display(description="fired event")
     def fired_event_link(self, occurrence: ScheduledOccurrence):
-        return admin_link(None, "event", pk=occurrence.fired_event_id, model=Event) if occurrence.fired_event_id else "—"
+        return (
+            admin_link(None, "event", pk=occurrence.fired_event_id, model=Event)
+            if occurrence.fired_event_id
+            else "—"
+        )
 
 
 # --- celery beat's periodic tasks -------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Scheduled event configurations (date field + offset) and their per-entity occurrences."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -10,8 +11,12 @@ from eventhub.models import Account, Event
 class ScheduledEventConfiguration(models.Model):
     """Fires `name` for each entity of `entity` at `<field> + offset days` (DESIGN section 5)."""
 
-    token = models.CharField(max_length=40, unique=True, default=tokens.scheduled_config_token, editable=False)
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="scheduled_event_configurations")
+    token = models.CharField(
+        max_length=40, unique=True, default=tokens.scheduled_config_token, editable=False
+    )
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="scheduled_event_configurations"
+    )
     name = models.CharField(max_length=128)
     entity = models.CharField(max_length=100)
     field = models.CharField(max_length=200)
@@ -26,7 +31,9 @@ class ScheduledEventConfiguration(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
-        constraints = [models.UniqueConstraint(fields=["account", "name"], name="scheduled_config_name_per_account")]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="scheduled_config_name_per_account")
+        ]
         indexes = [models.Index(fields=["account", "-created", "-id"], name="scheduled_config_account")]
 
     def __str__(self) -> str:
@@ -52,11 +59,16 @@ class ScheduledOccurrence(models.Model):
         ordering = ["fire_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["configuration", "entity_id", "fire_at"], name="occurrence_once_per_config_entity_time"
+                fields=["configuration", "entity_id", "fire_at"],
+                name="occurrence_once_per_config_entity_time",
             )
         ]
         indexes = [
-            models.Index(fields=["fire_at"], condition=models.Q(fired_at__isnull=True, cancelled=False), name="occurrence_due")
+            models.Index(
+                fields=["fire_at"],
+                condition=models.Q(fired_at__isnull=True, cancelled=False),
+                name="occurrence_due",
+            )
         ]
 
     def __str__(self) -> str:
@@ -67,7 +79,9 @@ class SchedulerState(models.Model):
     """The planner's bookkeeping row: its watermark, last full reconciliation, and a lease so one run plans at a time."""
 
     name = models.CharField(max_length=50, unique=True)
-    watermark = models.DateTimeField(null=True, blank=True, help_text="Entities changed after this were replanned.")
+    watermark = models.DateTimeField(
+        null=True, blank=True, help_text="Entities changed after this were replanned."
+    )
     full_pass_at = models.DateTimeField(null=True, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     lease_owner = models.CharField(max_length=64, blank=True, default="")

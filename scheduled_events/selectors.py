@@ -15,4 +15,3 @@ def configurations_for(account, *, ids: list[str] | None = None) -> QuerySet[Sch
     if ids:
         queryset = queryset.filter(token__in=ids)
     return queryset
-

@@ -3,6 +3,7 @@
 input with the same validators (subscriptions.validators). Delivery actions and the delivery panels of
 the change page belong to a higher layer: deliveries.admin_subscriptions registers a subclass adding them
 through the `failing_since` and `delivery_context` hooks."""
+
 from __future__ import annotations
 
 from django import forms
@@ -127,7 +128,17 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return ("account", "url", "description", "event_types")
-        return ("token", "account", "url", "description", "event_types", "dialect", "state_detail", "created", "updated")
+        return (
+            "token",
+            "account",
+            "url",
+            "description",
+            "event_types",
+            "dialect",
+            "state_detail",
+            "created",
+            "updated",
+        )
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -139,7 +150,9 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
             changes = {k: v for k, v in form.service_values.items() if k in form.changed_data}
             saved = update_subscription(EventSubscription.objects.get(pk=obj.pk), changes, actor=request.user)
         else:
-            saved = create_subscription(form.cleaned_data["account"], **form.service_values, actor=request.user)
+            saved = create_subscription(
+                form.cleaned_data["account"], **form.service_values, actor=request.user
+            )
         obj.pk, obj.token, obj.version = saved.pk, saved.token, saved.version
 
     def delete_model(self, request, obj):
@@ -154,7 +167,9 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
     @admin.display(description="endpoint")
     def url_display(self, subscription: EventSubscription):
         url = subscription.url
-        return format_html('<span class="eh-url" title="{}">{}</span>', url, url if len(url) <= 60 else url[:57] + "…")
+        return format_html(
+            '<span class="eh-url" title="{}">{}</span>', url, url if len(url) <= 60 else url[:57] + "…"
+        )
 
     @admin.display(description="account")
     def account_name(self, subscription: EventSubscription):
@@ -170,7 +185,7 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
     def types_display(self, subscription: EventSubscription):
         types = subscription.event_types or []
         if not types:
-            return muted('all')
+            return muted("all")
         shown = ", ".join(types[:3])
         return format_html("<code>{}</code>{}", shown, f" +{len(types) - 3}" if len(types) > 3 else "")
 
@@ -193,7 +208,9 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
             .order_by("-created", "-id").values("details").first()
         )  # fmt: skip
         details = (entry or {}).get("details", {})
-        reason = details["detail"] if "detail" in details else details.get("reason", "")  # older rows: reason only
+        reason = (
+            details["detail"] if "detail" in details else details.get("reason", "")
+        )  # older rows: reason only
         return format_html(
             "{} since {}{}",
             status_pill("failed", f"disabled · {subscription.get_disabled_reason_display() or 'manual'}"),
@@ -221,20 +238,38 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
         self.message_user(request, f"Disabled {changed} subscription(s).", messages.SUCCESS)
         return None
 
-    @admin.action(description="Rotate the signing secret of the selected subscriptions", permissions=["change"])
+    @admin.action(
+        description="Rotate the signing secret of the selected subscriptions", permissions=["change"]
+    )
     def rotate(self, request, queryset):
         count = sum(1 for s in queryset if rotate_secret(s, actor=request.user))
         hours = int(_grace_hours())
-        self.message_user(request, f"Rotated {count} secret(s); the previous secrets keep signing for {hours} h.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Rotated {count} secret(s); the previous secrets keep signing for {hours} h.",
+            messages.SUCCESS,
+        )
 
     # --- the change page: secret, quick health, recent attempts --------------------------------------
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("<path:object_id>/secret/reveal/", wrap(require_POST(self.reveal_secret_view)), name="subscriptions_eventsubscription_reveal"),
-            path("<path:object_id>/secret/rotate/", wrap(require_POST(self.rotate_secret_view)), name="subscriptions_eventsubscription_rotate"),
-            path("<path:object_id>/state/", wrap(require_POST(self.state_view)), name="subscriptions_eventsubscription_state"),
+            path(
+                "<path:object_id>/secret/reveal/",
+                wrap(require_POST(self.reveal_secret_view)),
+                name="subscriptions_eventsubscription_reveal",
+            ),
+            path(
+                "<path:object_id>/secret/rotate/",
+                wrap(require_POST(self.rotate_secret_view)),
+                name="subscriptions_eventsubscription_rotate",
+            ),
+            path(
+                "<path:object_id>/state/",
+                wrap(require_POST(self.state_view)),
+                name="subscriptions_eventsubscription_state",
+            ),
         ] + super().get_urls()
 
     def _subscription_for_change(self, request, object_id) -> EventSubscription:
@@ -268,7 +303,9 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
             f"{rotated.previous_secret_expires_at:%Y-%m-%d %H:%M} UTC.",
             messages.SUCCESS,
         )
-        return HttpResponseRedirect(reverse("admin:subscriptions_eventsubscription_change", args=[subscription.pk]))
+        return HttpResponseRedirect(
+            reverse("admin:subscriptions_eventsubscription_change", args=[subscription.pk])
+        )
 
     def state_view(self, request, object_id):
         subscription = self._subscription_for_change(request, object_id)
@@ -282,7 +319,9 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
             else:
                 set_disabled(subscription, True, detail=reason[:500], actor=request.user)
                 self.message_user(request, "Subscription disabled.", messages.SUCCESS)
-        return HttpResponseRedirect(reverse("admin:subscriptions_eventsubscription_change", args=[subscription.pk]))
+        return HttpResponseRedirect(
+            reverse("admin:subscriptions_eventsubscription_change", args=[subscription.pk])
+        )
 
     # --- hooks a higher layer (deliveries.admin_subscriptions) fills in ---------------------------------
 
@@ -296,7 +335,9 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra_context = extra_context or {}
-        subscription = EventSubscription.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        subscription = (
+            EventSubscription.objects.filter(pk=object_id).first() if str(object_id).isdigit() else None
+        )
         if subscription is not None:
             extra_context.update(
                 {
@@ -307,9 +348,15 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
                         and subscription.previous_secret_expires_at
                         and subscription.previous_secret_expires_at > timezone.now()
                     ),
-                    "reveal_url": reverse("admin:subscriptions_eventsubscription_reveal", args=[subscription.pk]),
-                    "rotate_url": reverse("admin:subscriptions_eventsubscription_rotate", args=[subscription.pk]),
-                    "state_url": reverse("admin:subscriptions_eventsubscription_state", args=[subscription.pk]),
+                    "reveal_url": reverse(
+                        "admin:subscriptions_eventsubscription_reveal", args=[subscription.pk]
+                    ),
+                    "rotate_url": reverse(
+                        "admin:subscriptions_eventsubscription_rotate", args=[subscription.pk]
+                    ),
+                    "state_url": reverse(
+                        "admin:subscriptions_eventsubscription_state", args=[subscription.pk]
+                    ),
                     **self.delivery_context(subscription),
                 }
             )

@@ -124,7 +124,11 @@ def create_webhook_destination(
 
 
 def update_webhook_destination(
-    subscription: EventSubscription, values: dict[str, Any], *, version: int | None = None, actor: Actor = None
+    subscription: EventSubscription,
+    values: dict[str, Any],
+    *,
+    version: int | None = None,
+    actor: Actor = None,
 ) -> EventSubscription:
     """Full replace of url, name, code, description, credentials (and active when given), version-checked."""
     with transaction.atomic():
@@ -137,7 +141,9 @@ def update_webhook_destination(
         return services.update_subscription(locked, changes, actor=actor)
 
 
-def set_webhook_active(subscription: EventSubscription, active: bool, *, actor: Actor = None) -> EventSubscription:
+def set_webhook_active(
+    subscription: EventSubscription, active: bool, *, actor: Actor = None
+) -> EventSubscription:
     services.set_disabled(subscription, not active, actor=actor)
     return subscription
 

@@ -1,4 +1,5 @@
 """Event subscriptions: a customer's webhook endpoint, its type filter and its signing secrets."""
+
 from __future__ import annotations
 
 from django.db import models
@@ -63,7 +64,9 @@ class IntegrationConfiguration(models.Model):
     """Billing dialect: routes a notification rule's events (`entity_type` Notification, `entity_id` the rule,
     empty = every rule) to a webhook destination, by keeping the destination's `event_types` in sync."""
 
-    token = models.CharField(max_length=40, unique=True, default=tokens.integration_config_token, editable=False)
+    token = models.CharField(
+        max_length=40, unique=True, default=tokens.integration_config_token, editable=False
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="integration_configurations")
     name = models.CharField(max_length=200, blank=True, default="")
     destination = models.CharField(max_length=40)

@@ -3,6 +3,7 @@
 Each state change has exactly one function here, called by the API, the billing dialect, the admin and
 the delivery engine alike; it writes the audit row (for `actor`) and the side effects, so no interface
 can change a subscription with different consequences than another."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,6 +22,7 @@ from subscriptions.models import Dialect, DisabledReason, EventSubscription
 from subscriptions.secrets import decrypt_secret, encrypt_secret, new_signing_secret
 
 DISABLED_EVENT_TYPE = "event_subscription.disabled"
+
 
 def create_subscription(
     account: Account,
@@ -50,7 +52,9 @@ def create_subscription(
     return subscription
 
 
-def update_subscription(subscription: EventSubscription, changes: dict[str, Any], *, actor: Actor = None) -> EventSubscription:
+def update_subscription(
+    subscription: EventSubscription, changes: dict[str, Any], *, actor: Actor = None
+) -> EventSubscription:
     """Apply the given fields only (PATCH semantics). A change of `disabled` goes through set_disabled, with
     its audit row and event. Audited for `actor` (the field names only: credentials are secrets)."""
     if "url" in changes:
@@ -76,7 +80,11 @@ def update_subscription(subscription: EventSubscription, changes: dict[str, Any]
 
 def _apply_disabled(subscription: EventSubscription, disabled: bool, reason: str) -> None:
     if disabled and not subscription.disabled:
-        subscription.disabled, subscription.disabled_reason, subscription.disabled_at = True, reason, timezone.now()
+        subscription.disabled, subscription.disabled_reason, subscription.disabled_at = (
+            True,
+            reason,
+            timezone.now(),
+        )
     elif not disabled and subscription.disabled:
         subscription.disabled, subscription.disabled_reason, subscription.disabled_at = False, "", None
 
@@ -94,7 +102,9 @@ def set_disabled(
     failing), tells the account with an `event_subscription.disabled` event; `detail` is the human reason.
     Pending messages stay: the engine fails those that come due while disabled (recover brings them back)."""
     with transaction.atomic():
-        locked = EventSubscription.objects.select_for_update().select_related("account").get(pk=subscription.pk)
+        locked = (
+            EventSubscription.objects.select_for_update().select_related("account").get(pk=subscription.pk)
+        )
         if locked.disabled == disabled:
             _copy_state(locked, subscription)
             return False
@@ -156,9 +166,18 @@ def rotate_secret(subscription: EventSubscription, *, actor: Actor = None) -> Ev
     """A new current secret; the old one keeps signing for EVENTHUB_SECRET_ROTATION_GRACE_HOURS."""
     locked = EventSubscription.objects.select_for_update().get(pk=subscription.pk)
     locked.previous_secret_encrypted = locked.secret_encrypted
-    locked.previous_secret_expires_at = timezone.now() + timedelta(hours=settings.EVENTHUB_SECRET_ROTATION_GRACE_HOURS)
+    locked.previous_secret_expires_at = timezone.now() + timedelta(
+        hours=settings.EVENTHUB_SECRET_ROTATION_GRACE_HOURS
+    )
     locked.secret_encrypted = encrypt_secret(new_signing_secret())
-    locked.save(update_fields=["secret_encrypted", "previous_secret_encrypted", "previous_secret_expires_at", "updated"])
+    locked.save(
+        update_fields=[
+            "secret_encrypted",
+            "previous_secret_encrypted",
+            "previous_secret_expires_at",
+            "updated",
+        ]
+    )
     record_action(
         actor, "subscription.secret_rotated", target=locked,
         previous_secret_expires_at=locked.previous_secret_expires_at.isoformat(),

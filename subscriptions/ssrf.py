@@ -1,5 +1,6 @@
 """SSRF policy: which addresses a webhook may reach. The sender checks the address it actually connects
 to (deliveries.http), so a hostname that later resolves elsewhere (DNS rebinding) gains nothing."""
+
 from __future__ import annotations
 
 import ipaddress
@@ -20,14 +21,45 @@ SPECIAL_PURPOSE_NETWORKS = tuple(
     ipaddress.ip_network(net)
     for net in (
         # IPv4 (RFC 6890 and updates)
-        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-        "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24",
-        "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-        "224.0.0.0/4", "240.0.0.0/4", "255.255.255.255/32",
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "192.31.196.0/24",
+        "192.52.193.0/24",
+        "192.88.99.0/24",
+        "192.168.0.0/16",
+        "192.175.48.0/24",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+        "255.255.255.255/32",
         # IPv6
-        "::/128", "::1/128", "::/96", "::ffff:0:0/96", "::ffff:0:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48",
-        "100::/64", "100:0:0:1::/64", "2001::/23", "2001:db8::/32", "2002::/16", "2620:4f:8000::/48",
-        "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+        "::/128",
+        "::1/128",
+        "::/96",
+        "::ffff:0:0/96",
+        "::ffff:0:0:0/96",
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "100::/64",
+        "100:0:0:1::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "2002::/16",
+        "2620:4f:8000::/48",
+        "3fff::/20",
+        "5f00::/16",
+        "fc00::/7",
+        "fe80::/10",
+        "fec0::/10",
+        "ff00::/8",
     )
 )
 _IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
@@ -95,7 +127,9 @@ def check_endpoint_url(url: object, *, field: str = "url", resolve: bool = True)
     if parts.scheme not in ("http", "https") or not host:
         raise InvalidInput(f"{field} must be an http(s) URL.", {field: ["Must be an absolute https:// URL."]})
     if parts.username or parts.password:
-        raise InvalidInput(f"{field} must not carry credentials.", {field: ["Remove user:password@ from the URL."]})
+        raise InvalidInput(
+            f"{field} must not carry credentials.", {field: ["Remove user:password@ from the URL."]}
+        )
     if parts.scheme == "http" and host not in {h.lower() for h in settings.EVENTHUB_ALLOW_HTTP_HOSTS}:
         raise InvalidInput(f"{field} must use https.", {field: ["URL must be a valid HTTPS address."]})
     try:

@@ -1,4 +1,5 @@
 """Shared fixtures: accounts with keys, API clients, event types, and the service checks CI relies on."""
+
 from __future__ import annotations
 
 import os

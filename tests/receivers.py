@@ -4,6 +4,7 @@ records every request.
 
 Tests wait on it with deadlines (`wait_for`), never with bare sleeps.
 """
+
 from __future__ import annotations
 
 import select
@@ -34,7 +35,9 @@ class Behaviour:
     body_size: int = 0  # >0: send this many bytes (Content-Length set), generated, not held in memory
     trickle_seconds: float = 0.0  # >0: send the body one byte per this many seconds
     hang: bool = False  # never answer (until the receiver stops)
-    resets: int = 0  # reset the connection (RST, no response) after reading each of the next this many requests
+    resets: int = (
+        0  # reset the connection (RST, no response) after reading each of the next this many requests
+    )
     reset: bool = False  # reset every request's connection
 
 
@@ -48,13 +51,17 @@ class Receiver:
     def __init__(self, host: str = "127.0.0.1"):
         self.behaviour = Behaviour()
         self.requests: list[Received] = []  # requests it answered (or tried to)
-        self.reset_requests: list[Received] = []  # requests it read, then reset the connection instead of answering
+        self.reset_requests: list[
+            Received
+        ] = []  # requests it read, then reset the connection instead of answering
         self.in_flight = 0
         self.max_in_flight = 0
         self._cond = threading.Condition()
         self._stopping = threading.Event()
         self._server = _Server((host, 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.host = host
         self.port = self._server.server_address[1]
 
@@ -78,7 +85,9 @@ class Receiver:
             while len(self.requests) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"receiver got {len(self.requests)} of {count} requests within {timeout} s")
+                    raise AssertionError(
+                        f"receiver got {len(self.requests)} of {count} requests within {timeout} s"
+                    )
                 self._cond.wait(remaining)
             return list(self.requests)
 
@@ -118,7 +127,9 @@ def _handler_for(receiver: Receiver):
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
-            request = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
+            request = Received(
+                self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic()
+            )
             if receiver._take_reset(request):
                 self._reset()
                 return

@@ -1,5 +1,6 @@
 """Card-issuing dialect views for attempts, resend, recover, replay missing and send example:
 parse, authorize (account scoping: another account's objects are 404), call a service, render."""
+
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
@@ -22,12 +23,15 @@ from eventhub.timeparse import parse_query_datetime
 from subscriptions.api.card import subscription_for
 
 ATTEMPT_PAGE = inline_serializer(
-    "MessageAttemptPage", {"data": MessageAttemptSerializer(many=True), "has_more": serializers.BooleanField()}
+    "MessageAttemptPage",
+    {"data": MessageAttemptSerializer(many=True), "has_more": serializers.BooleanField()},
 )
 ATTEMPT_PARAMS = [*TIME_PARAMS, *CURSOR_PARAMS, OpenApiParameter("status", str, enum=AttemptStatus.values)]
 WINDOW_PARAMS = [
     OpenApiParameter("begin", str, description="RFC 3339; default: end minus EVENTHUB_RECOVERY_MAX_DAYS."),
-    OpenApiParameter("end", str, description="RFC 3339; default: now. At most EVENTHUB_RECOVERY_MAX_DAYS after begin."),
+    OpenApiParameter(
+        "end", str, description="RFC 3339; default: now. At most EVENTHUB_RECOVERY_MAX_DAYS after begin."
+    ),
 ]
 
 
@@ -52,7 +56,9 @@ class EventAttemptsView(APIView):
 
 
 class SubscriptionAttemptsView(APIView):
-    @extend_schema(operation_id="event_subscriptions_list_attempts", parameters=ATTEMPT_PARAMS, responses=ATTEMPT_PAGE)
+    @extend_schema(
+        operation_id="event_subscriptions_list_attempts", parameters=ATTEMPT_PARAMS, responses=ATTEMPT_PAGE
+    )
     def get(self, request, token: str):
         attempts = selectors.attempts_for_subscription(subscription_for(request, token), **_filters(request))
         return Response(cursor_body(MessageAttemptSerializer, token_page(attempts, **cursor_args(request))))
@@ -61,7 +67,9 @@ class SubscriptionAttemptsView(APIView):
 class ResendView(APIView):
     @extend_schema(operation_id="events_resend", request=None, responses={202: None})
     def post(self, request, event_token: str, token: str):
-        recovery.resend(_event_for(request, event_token), subscription_for(request, token), actor=request.user.api_key)
+        recovery.resend(
+            _event_for(request, event_token), subscription_for(request, token), actor=request.user.api_key
+        )
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -76,7 +84,9 @@ class RecoverView(APIView):
     )
     def post(self, request, token: str):
         window = _filters(request)
-        recovery.recover(subscription_for(request, token), window["begin"], window["end"], actor=request.user.api_key)
+        recovery.recover(
+            subscription_for(request, token), window["begin"], window["end"], actor=request.user.api_key
+        )
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
@@ -98,12 +108,18 @@ class ReplayMissingView(APIView):
 
 
 class SendExampleView(APIView):
-    @extend_schema(operation_id="event_subscriptions_send_example", request=SendExampleSerializer, responses={202: None})
+    @extend_schema(
+        operation_id="event_subscriptions_send_example", request=SendExampleSerializer, responses={202: None}
+    )
     def post(self, request, token: str):
         subscription = subscription_for(request, token)
         if request.data is not None and not isinstance(request.data, dict):
-            raise InvalidInput("The body must be a JSON object.", {"non_field_errors": ["Expected a JSON object."]})
+            raise InvalidInput(
+                "The body must be a JSON object.", {"non_field_errors": ["Expected a JSON object."]}
+            )
         body = SendExampleSerializer(data=request.data or {})
         body.is_valid(raise_exception=True)
-        recovery.send_example(subscription, body.validated_data.get("event_type") or None, actor=request.user.api_key)
+        recovery.send_example(
+            subscription, body.validated_data.get("event_type") or None, actor=request.user.api_key
+        )
         return Response(status=status.HTTP_202_ACCEPTED)

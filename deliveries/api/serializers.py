@@ -1,4 +1,5 @@
 """Card-issuing dialect shapes of delivery objects (MessageAttempt, API_COMPAT section 2.4)."""
+
 from __future__ import annotations
 
 from rest_framework import serializers
@@ -16,7 +17,16 @@ class MessageAttemptSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MessageAttempt
-        fields = ["token", "created", "event_subscription_token", "event_token", "response", "response_status_code", "status", "url"]
+        fields = [
+            "token",
+            "created",
+            "event_subscription_token",
+            "event_token",
+            "response",
+            "response_status_code",
+            "status",
+            "url",
+        ]
 
 
 class SendExampleSerializer(serializers.Serializer):

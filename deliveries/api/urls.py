@@ -9,8 +9,16 @@ urlpatterns = [
         card.ResendView.as_view(),
         name="event-resend",
     ),
-    path("event_subscriptions/<str:token>/attempts", card.SubscriptionAttemptsView.as_view(), name="event-subscription-attempts"),
-    path("event_subscriptions/<str:token>/recover", card.RecoverView.as_view(), name="event-subscription-recover"),
+    path(
+        "event_subscriptions/<str:token>/attempts",
+        card.SubscriptionAttemptsView.as_view(),
+        name="event-subscription-attempts",
+    ),
+    path(
+        "event_subscriptions/<str:token>/recover",
+        card.RecoverView.as_view(),
+        name="event-subscription-recover",
+    ),
     path(
         "event_subscriptions/<str:token>/replay_missing",
         card.ReplayMissingView.as_view(),

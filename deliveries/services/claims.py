@@ -10,6 +10,7 @@ Leases are dated by the database's clock (`statement_timestamp()` in the claim s
 whose clocks disagree still agree on when a lease ends. Only tests pin `now` (to drive retries); SQLite
 runs on one host, whose clock every process shares.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -58,7 +59,10 @@ WHERE id IN (SELECT id FROM ranked WHERE position <= room ORDER BY next_attempt_
 RETURNING id, lease_expires_at
 """
 # The statement's start (now() would be the transaction's, stale inside a long one): one value for every row.
-_DATABASE_CLOCK = ("statement_timestamp()", "statement_timestamp() + make_interval(secs => %(lease_seconds)s)")
+_DATABASE_CLOCK = (
+    "statement_timestamp()",
+    "statement_timestamp() + make_interval(secs => %(lease_seconds)s)",
+)
 _PINNED_CLOCK = ("%(now)s", "%(lease)s")
 
 

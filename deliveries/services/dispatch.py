@@ -1,5 +1,6 @@
 """Waking workers. The broker only wakes work (the database is the source of truth), so a kick that is
 lost is harmless: beat's sweeper re-dispatches anything due. Kicks therefore never fail their caller."""
+
 from __future__ import annotations
 
 import logging
@@ -58,6 +59,8 @@ def _kick_first_lane() -> None:
 def kick_on_commit() -> None:
     """One kick per transaction however many messages it creates (nested ingest included)."""
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(func is _kick_first_lane for _, func, _ in connection.run_on_commit):
+    if connection.in_atomic_block and any(
+        func is _kick_first_lane for _, func, _ in connection.run_on_commit
+    ):
         return
     transaction.on_commit(_kick_first_lane, robust=True)

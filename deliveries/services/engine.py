@@ -5,6 +5,7 @@ endpoint (held to its concurrency cap by the claim) never stops the loop from se
 outcomes are flushed as they arrive, so a hanging request does not hold back the others' records.
 The loop stops when nothing is due or its time budget is spent (then it wakes a successor).
 """
+
 from __future__ import annotations
 
 import logging
@@ -72,7 +73,9 @@ def deliver_due(
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     sender = sender or sender_for_this_thread()
     batch = max(1, int(settings.EVENTHUB_CLAIM_BATCH))
-    step = max(1, min(batch, sender.concurrency) // STEP_DIVISOR)  # a claim never waits for more than the sender has
+    step = max(
+        1, min(batch, sender.concurrency) // STEP_DIVISOR
+    )  # a claim never waits for more than the sender has
     budget = settings.EVENTHUB_DELIVERY_TASK_SECONDS if budget_seconds is None else budget_seconds
     stop_at = time.monotonic() + budget
     inflight: dict[Future, _Delivery] = {}
@@ -106,13 +109,23 @@ def deliver_due(
             for future in done:
                 delivery, result = inflight.pop(future), future.result()
                 # A pinned clock (tests) dates attempts by it; otherwise by when the request began.
-                started = delivery.started_at if now is not None or not result.started else datetime.fromtimestamp(result.started, UTC)
+                started = (
+                    delivery.started_at
+                    if now is not None or not result.started
+                    else datetime.fromtimestamp(result.started, UTC)
+                )
                 finished.append(Outcome(delivery.message, delivery.lease, delivery.url, started, result))
-            if detach_after is not None and inflight and all(time.monotonic() - d.submitted >= detach_after for d in inflight.values()):
+            if (
+                detach_after is not None
+                and inflight
+                and all(time.monotonic() - d.submitted >= detach_after for d in inflight.values())
+            ):
                 for future, delivery in inflight.items():
                     future.add_done_callback(partial(_record_late, delivery))
                 inflight = {}
-        if finished and (not inflight or len(finished) >= step or time.monotonic() - waiting_since >= FLUSH_SECONDS):
+        if finished and (
+            not inflight or len(finished) >= step or time.monotonic() - waiting_since >= FLUSH_SECONDS
+        ):
             recorded = record_outcomes(finished, clock())
             attempts += recorded.attempts
             if recorded.soonest_retry is not None and now is None:
@@ -128,7 +141,9 @@ def deliver_due(
     return attempts
 
 
-def _claim(lane: str, pinned: datetime | None, now: datetime, limit: int) -> tuple[list[_Delivery], list[Outcome]]:
+def _claim(
+    lane: str, pinned: datetime | None, now: datetime, limit: int
+) -> tuple[list[_Delivery], list[Outcome]]:
     """Claim (by the database's clock unless `pinned`), then load the claimed rows with their event and
     subscription (two statements)."""
     claimed_at = time.monotonic()  # no later than the database's lease start: a safe local deadline
@@ -137,10 +152,14 @@ def _claim(lane: str, pinned: datetime | None, now: datetime, limit: int) -> tup
     if not ids:
         return [], []
     seconds = float(settings.EVENTHUB_LEASE_SECONDS)
-    start_by = claimed_at + max(seconds - float(settings.EVENTHUB_DELIVERY_TIMEOUT) - RECORD_MARGIN_SECONDS, seconds * 0.1)
-    messages = Message.objects.filter(id__in=ids).select_related(
-        "event", "subscription", "subscription__failure_streak"
-    ).order_by("next_attempt_at", "id")
+    start_by = claimed_at + max(
+        seconds - float(settings.EVENTHUB_DELIVERY_TIMEOUT) - RECORD_MARGIN_SECONDS, seconds * 0.1
+    )
+    messages = (
+        Message.objects.filter(id__in=ids)
+        .select_related("event", "subscription", "subscription__failure_streak")
+        .order_by("next_attempt_at", "id")
+    )
     deliveries, skipped = [], []
     bodies: dict[int, bytes] = {}
     secrets: dict[int, SigningKeys | str] = {}  # a str: why the subscription's secrets cannot be used
@@ -163,7 +182,15 @@ def _claim(lane: str, pinned: datetime | None, now: datetime, limit: int) -> tup
             skipped.append(Outcome(message, lease, subscription.url, now, unsent))
             continue
         deliveries.append(
-            _Delivery(message, lease, subscription.url, bodies[message.event_id], secrets[subscription.id], now, start_by)
+            _Delivery(
+                message,
+                lease,
+                subscription.url,
+                bodies[message.event_id],
+                secrets[subscription.id],
+                now,
+                start_by,
+            )
         )
     return deliveries, skipped
 
@@ -200,7 +227,9 @@ class _LateRecorder:
                 for lane in recorded.given_back:
                     kick(lane)
             except Exception:
-                logger.exception("could not record %d outcomes of slow sends; their leases will expire", len(batch))
+                logger.exception(
+                    "could not record %d outcomes of slow sends; their leases will expire", len(batch)
+                )
                 connection.close()
 
 
@@ -221,5 +250,8 @@ def _submit(sender: Sender, delivery: _Delivery) -> Future:
     delivery.submitted = time.monotonic()
     token, body, secrets, url = delivery.message.token, delivery.body, delivery.secrets, delivery.url
     return sender.submit(
-        delivery.url, body, lambda: signed_headers(token, int(time.time()), body, secrets, url=url), start_by=delivery.start_by
+        delivery.url,
+        body,
+        lambda: signed_headers(token, int(time.time()), body, secrets, url=url),
+        start_by=delivery.start_by,
     )

@@ -73,8 +73,14 @@ def insert_pending_messages(pairs: list[tuple[Event, int]]) -> None:
     batch's thousands of rows cost no model instances and no per-row SQL (ingest's hottest step)."""
     if connection.vendor != "postgresql":
         Message.objects.bulk_create(
-            Message(account_id=event.account_id, event_id=event.id, subscription_id=subscription_id,
-                    status=MessageStatus.PENDING, next_attempt_at=event.created, created=event.created)
+            Message(
+                account_id=event.account_id,
+                event_id=event.id,
+                subscription_id=subscription_id,
+                status=MessageStatus.PENDING,
+                next_attempt_at=event.created,
+                created=event.created,
+            )
             for event, subscription_id in pairs
         )
         return

@@ -4,6 +4,7 @@ the rare consequences (a failure streak starts, a 410 or a long streak disables 
 Message updates are guarded by the lease they were claimed with: a worker that stalled past its lease
 records its attempt (it happened) but no longer moves a message another worker has taken over.
 """
+
 from __future__ import annotations
 
 import logging
@@ -24,7 +25,14 @@ from subscriptions.models import DisabledReason, EventSubscription
 from subscriptions.services import set_disabled
 
 logger = logging.getLogger(__name__)
-_MESSAGE_FIELDS = ("status", "attempt_count", "schedule_step", "next_attempt_at", "last_attempt_at", "succeeded_at")
+_MESSAGE_FIELDS = (
+    "status",
+    "attempt_count",
+    "schedule_step",
+    "next_attempt_at",
+    "last_attempt_at",
+    "succeeded_at",
+)
 # PostgreSQL needs the VALUES columns typed (NULLs would be text); SQLite must not cast (text datetimes).
 _PG_ROW = "(%s::bigint, %s, %s::integer, %s::integer, %s::timestamptz, %s::timestamptz, %s::timestamptz)"
 _UPDATE_SQL = """
@@ -79,12 +87,20 @@ def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
         message.last_attempt_at = outcome.started_at
         subscription = message.subscription
         if result.success:
-            message.status, message.succeeded_at, message.next_attempt_at = MessageStatus.SUCCESS, outcome.started_at, None
+            message.status, message.succeeded_at, message.next_attempt_at = (
+                MessageStatus.SUCCESS,
+                outcome.started_at,
+                None,
+            )
             succeeded[subscription.id] = subscription
             continue
         failed.setdefault(subscription.id, (subscription, outcome.started_at))
-        delay = None if result.status_code == 410 else retry.next_delay(
-            message.schedule_step, result.status_code, retry.parse_retry_after(result.retry_after, now)
+        delay = (
+            None
+            if result.status_code == 410
+            else retry.next_delay(
+                message.schedule_step, result.status_code, retry.parse_retry_after(result.retry_after, now)
+            )
         )
         if result.status_code == 410:
             gone[subscription.id] = subscription
@@ -119,7 +135,15 @@ def _update_messages(messages: list[Message], lease: datetime) -> set[int]:
     row = _PG_ROW if postgres else "(" + ", ".join(["%s"] * (len(_MESSAGE_FIELDS) + 1)) + ")"
     params: list = []
     for m in messages:
-        params += [m.id, m.status, m.attempt_count, m.schedule_step, adapt(m.next_attempt_at), adapt(m.last_attempt_at), adapt(m.succeeded_at)]
+        params += [
+            m.id,
+            m.status,
+            m.attempt_count,
+            m.schedule_step,
+            adapt(m.next_attempt_at),
+            adapt(m.last_attempt_at),
+            adapt(m.succeeded_at),
+        ]
     table = Message._meta.db_table
     sql = _UPDATE_SQL.format(
         fields=", ".join(_MESSAGE_FIELDS),
@@ -155,14 +179,21 @@ def _streak_start(subscription: EventSubscription) -> datetime | None:
 
 
 def _update_streaks(
-    succeeded: dict[int, EventSubscription], failed: dict[int, tuple[EventSubscription, datetime]], gone: dict, now: datetime
+    succeeded: dict[int, EventSubscription],
+    failed: dict[int, tuple[EventSubscription, datetime]],
+    gone: dict,
+    now: datetime,
 ) -> None:
     """Only transitions write (a success ends a streak: its row goes; a first failure starts one), so a
     subscription that stays healthy, or keeps failing, costs no statement here."""
     ended = [pk for pk, sub in succeeded.items() if _streak_start(sub) is not None]
     if ended:
         FailureStreak.objects.filter(subscription_id__in=ended).delete()
-    starting = [FailureStreak(subscription_id=pk, failing_since=first) for pk, (sub, first) in failed.items() if _streak_start(sub) is None]
+    starting = [
+        FailureStreak(subscription_id=pk, failing_since=first)
+        for pk, (sub, first) in failed.items()
+        if _streak_start(sub) is None
+    ]
     if starting:
         FailureStreak.objects.bulk_create(starting, ignore_conflicts=True)
     limit = now - timedelta(days=settings.EVENTHUB_AUTO_DISABLE_DAYS)

@@ -3,6 +3,7 @@ use to get messages delivered again. Recover, replay missing and bulk resend run
 (RecoveryJob rows holding their progress), are idempotent and capped (EVENTHUB_RECOVERY_MAX_DAYS,
 EVENTHUB_RECOVERY_MAX_MESSAGES).
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,11 @@ def _usable(subscription: EventSubscription) -> None:
     if subscription.disabled:
         raise InvalidInput(
             "The event subscription is disabled; enable it first.",
-            {"event_subscription_token": [f"{subscription.token} is disabled ({subscription.disabled_reason or 'manual'})."]},
+            {
+                "event_subscription_token": [
+                    f"{subscription.token} is disabled ({subscription.disabled_reason or 'manual'})."
+                ]
+            },
         )
 
 
@@ -63,23 +68,40 @@ def resend(event: Event, subscription: EventSubscription, *, actor: Actor = None
             Message.objects.filter(pk=message.pk).update(
                 status=MessageStatus.PENDING, schedule_step=0, next_attempt_at=now, lease_expires_at=None
             )
-        record_action(actor, "message.resent", target=message, account=event.account, subscription=subscription.token, event=event.token)
+        record_action(
+            actor,
+            "message.resent",
+            target=message,
+            account=event.account,
+            subscription=subscription.token,
+            event=event.token,
+        )
         kick_on_commit()
     return message
 
 
-def send_example(subscription: EventSubscription, event_type_name: str | None = None, *, actor: Actor = None) -> Message:
+def send_example(
+    subscription: EventSubscription, event_type_name: str | None = None, *, actor: Actor = None
+) -> Message:
     """Deliver the type's example payload as an example event (hidden from event lists), signed and sent
     like any other message. Without a type, the subscription's first filtered type is used."""
     _usable(subscription)
     name = event_type_name or (subscription.event_types[0] if subscription.event_types else None)
     if not name:
-        raise InvalidInput("event_type is required for a subscription that receives all types.", {"event_type": ["This field is required."]})
+        raise InvalidInput(
+            "event_type is required for a subscription that receives all types.",
+            {"event_type": ["This field is required."]},
+        )
     event_type = event_types_named(subscription.account, [name]).get(name) if isinstance(name, str) else None
     if event_type is None or event_type.archived:
-        raise InvalidInput(f"Unknown event type {str(name)[:128]!r}.", {"event_type": [f"Unknown event type {str(name)[:128]!r}."]})
+        raise InvalidInput(
+            f"Unknown event type {str(name)[:128]!r}.",
+            {"event_type": [f"Unknown event type {str(name)[:128]!r}."]},
+        )
     with transaction.atomic():
-        spec = EventSpec(event_type, {**(event_type.example or {}), "event_type": event_type.name}, is_example=True)
+        spec = EventSpec(
+            event_type, {**(event_type.example or {}), "event_type": event_type.name}, is_example=True
+        )
         event = record_events(subscription.account, [spec])[0].event
         message = Message.objects.create(
             account_id=subscription.account_id,
@@ -94,7 +116,9 @@ def send_example(subscription: EventSubscription, event_type_name: str | None = 
     return message
 
 
-def recovery_window(begin: datetime | None, end: datetime | None, now: datetime | None = None) -> tuple[datetime, datetime]:
+def recovery_window(
+    begin: datetime | None, end: datetime | None, now: datetime | None = None
+) -> tuple[datetime, datetime]:
     """[begin, end): `end` defaults to now and `begin` to the largest window before it."""
     limit = timedelta(days=settings.EVENTHUB_RECOVERY_MAX_DAYS)
     end = end or now or timezone.now()
@@ -103,12 +127,19 @@ def recovery_window(begin: datetime | None, end: datetime | None, now: datetime 
         raise InvalidInput("begin must be before end.", {"begin": ["Must be before end."]})
     if end - begin > limit:
         days = settings.EVENTHUB_RECOVERY_MAX_DAYS
-        raise InvalidInput(f"The window is longer than {days} days.", {"begin": [f"begin and end may be at most {days} days apart."]})
+        raise InvalidInput(
+            f"The window is longer than {days} days.",
+            {"begin": [f"begin and end may be at most {days} days apart."]},
+        )
     return begin, end
 
 
 def recover(
-    subscription: EventSubscription, begin: datetime | None = None, end: datetime | None = None, *, actor: Actor = None
+    subscription: EventSubscription,
+    begin: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    actor: Actor = None,
 ) -> RecoveryJob:
     """Queue: every message in [begin, end) whose attempts all failed and that never succeeded goes back
     on the schedule now."""
@@ -116,14 +147,22 @@ def recover(
 
 
 def replay_missing(
-    subscription: EventSubscription, begin: datetime | None = None, end: datetime | None = None, *, actor: Actor = None
+    subscription: EventSubscription,
+    begin: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    actor: Actor = None,
 ) -> RecoveryJob:
     """Queue: every event in [begin, end) the subscription matches but has no message for gets one."""
     return _request(subscription, RecoveryKind.REPLAY_MISSING, begin, end, actor)
 
 
 def _request(
-    subscription: EventSubscription, kind: str, begin: datetime | None, end: datetime | None, actor: Actor = None
+    subscription: EventSubscription,
+    kind: str,
+    begin: datetime | None,
+    end: datetime | None,
+    actor: Actor = None,
 ) -> RecoveryJob:
     """A request while an equal or wider job of the same kind is queued or running returns that job."""
     _usable(subscription)
@@ -139,7 +178,12 @@ def _request(
             created__gte=now - STALE_JOB,
         ).first()
         job = active or RecoveryJob.objects.create(
-            account_id=subscription.account_id, subscription=subscription, kind=kind, begin=begin, end=end, created=now
+            account_id=subscription.account_id,
+            subscription=subscription,
+            kind=kind,
+            begin=begin,
+            end=end,
+            created=now,
         )
         record_action(
             actor, f"subscription.{kind.lower()}_requested", target=subscription,
@@ -160,7 +204,9 @@ def enqueue_job(job_id: int) -> None:
 def run_job(job_id: int) -> RecoveryJob | None:
     """Run a queued job once; a duplicate delivery of the task finds it no longer QUEUED and does nothing."""
     now = timezone.now()
-    if not RecoveryJob.objects.filter(id=job_id, status=RecoveryStatus.QUEUED).update(status=RecoveryStatus.RUNNING, started_at=now):
+    if not RecoveryJob.objects.filter(id=job_id, status=RecoveryStatus.QUEUED).update(
+        status=RecoveryStatus.RUNNING, started_at=now
+    ):
         return None
     job = RecoveryJob.objects.select_related("subscription").get(id=job_id)
     try:
@@ -171,7 +217,11 @@ def run_job(job_id: int) -> RecoveryJob | None:
             job.messages = work(job.subscription, job.begin, job.end, now)
             job.total = job.done = job.messages
     except Exception as exc:
-        job.status, job.error, job.finished_at = RecoveryStatus.FAILED, f"{type(exc).__name__}: {exc}"[:500], timezone.now()
+        job.status, job.error, job.finished_at = (
+            RecoveryStatus.FAILED,
+            f"{type(exc).__name__}: {exc}"[:500],
+            timezone.now(),
+        )
         job.save(update_fields=["status", "error", "finished_at"])
         oplog.recovery_job(job)
         raise
@@ -191,7 +241,9 @@ def request_resend(message_ids: list[int], *, actor: Actor = None) -> RecoveryJo
         raise InvalidInput("Choose at least one message.", {"message_ids": ["This field is required."]})
     if len(ids) > settings.EVENTHUB_RECOVERY_MAX_MESSAGES:
         limit = settings.EVENTHUB_RECOVERY_MAX_MESSAGES
-        raise InvalidInput(f"At most {limit:,} messages per resend.", {"message_ids": [f"At most {limit:,}."]})
+        raise InvalidInput(
+            f"At most {limit:,} messages per resend.", {"message_ids": [f"At most {limit:,}."]}
+        )
     scope = Message.objects.filter(pk__in=ids[:1000])
     accounts = set(scope.values_list("account_id", flat=True))
     subscriptions = set(scope.values_list("subscription_id", flat=True))
@@ -217,7 +269,9 @@ def resend_job_messages(job: RecoveryJob) -> int:
     job.done = job.errors = job.messages = 0
     for start in range(0, len(job.message_ids), RESEND_CHUNK):
         chunk = job.message_ids[start : start + RESEND_CHUNK]
-        found = {m.pk: m for m in Message.objects.filter(pk__in=chunk).select_related("event", "subscription")}
+        found = {
+            m.pk: m for m in Message.objects.filter(pk__in=chunk).select_related("event", "subscription")
+        }
         with transaction.atomic():
             for pk in chunk:
                 message = found.get(pk)
@@ -239,7 +293,9 @@ def recover_messages(subscription: EventSubscription, begin: datetime, end: date
     """One UPDATE: messages waiting for a retry or FAILED, never successful, created in [begin, end)."""
     recoverable = Q(status=MessageStatus.FAILED) | Q(status=MessageStatus.PENDING, schedule_step__gt=0)
     chosen = (
-        Message.objects.filter(recoverable, subscription=subscription, succeeded_at__isnull=True, is_example=False)
+        Message.objects.filter(
+            recoverable, subscription=subscription, succeeded_at__isnull=True, is_example=False
+        )
         .filter(created__gte=begin, created__lt=end)
         .order_by("created", "id")
         .values("id")[: settings.EVENTHUB_RECOVERY_MAX_MESSAGES]
@@ -249,14 +305,22 @@ def recover_messages(subscription: EventSubscription, begin: datetime, end: date
     )
 
 
-def replay_missing_messages(subscription: EventSubscription, begin: datetime, end: datetime, now: datetime) -> int:
+def replay_missing_messages(
+    subscription: EventSubscription, begin: datetime, end: datetime, now: datetime
+) -> int:
     """Messages for the subscription's matching events in [begin, end) that have none; the unique
     (event, subscription) constraint makes a concurrent or repeated run harmless."""
-    events = Event.objects.filter(account_id=subscription.account_id, is_example=False, created__gte=begin, created__lt=end)
+    events = Event.objects.filter(
+        account_id=subscription.account_id, is_example=False, created__gte=begin, created__lt=end
+    )
     if subscription.event_types:
         events = events.filter(event_type_id__in=type_keys(subscription.account, subscription.event_types))
     events = events.exclude(Exists(Message.objects.filter(subscription=subscription, event=OuterRef("pk"))))
-    rows = list(events.order_by("created", "id").values_list("id", "created")[: settings.EVENTHUB_RECOVERY_MAX_MESSAGES])
+    rows = list(
+        events.order_by("created", "id").values_list("id", "created")[
+            : settings.EVENTHUB_RECOVERY_MAX_MESSAGES
+        ]
+    )
     created = Message.objects.bulk_create(
         [
             Message(

@@ -1,4 +1,5 @@
 """API-key authentication: `Authorization: <key>` (card-issuing SDK) or `Authorization: Bearer <key|token>`."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

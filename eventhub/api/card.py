@@ -1,4 +1,5 @@
 """Card-issuing dialect views for events, the catalog and accounts: parse, authorize, call a service, render."""
+
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
@@ -38,7 +39,9 @@ class EventListView(APIView):
             OpenApiParameter("event_types", str, description="Comma-separated event type names."),
             OpenApiParameter("with_content", bool),
         ],
-        responses=inline_serializer("EventPage", {"data": EventSerializer(many=True), "has_more": serializers.BooleanField()}),
+        responses=inline_serializer(
+            "EventPage", {"data": EventSerializer(many=True), "has_more": serializers.BooleanField()}
+        ),
     )
     def get(self, request):
         params = request.query_params
@@ -57,7 +60,7 @@ class EventListView(APIView):
         request=EventSubmissionSerializer,
         responses={201: EventSerializer, 200: EventSerializer},
         parameters=[OpenApiParameter("Idempotency-Key", str, location=OpenApiParameter.HEADER)],
-        description="Publish one event, or a batch with `{\"events\": [...]}` (up to EVENTHUB_MAX_BATCH_SIZE). "
+        description='Publish one event, or a batch with `{"events": [...]}` (up to EVENTHUB_MAX_BATCH_SIZE). '
         "A batch is all-or-nothing; errors name the failing item, e.g. `events[3].payload.amount`.",
     )
     def post(self, request):
@@ -66,13 +69,18 @@ class EventListView(APIView):
         body = EventSubmissionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        account = acting_account(request, request.data.get("account_token") if isinstance(request.data, dict) else None)
+        account = acting_account(
+            request, request.data.get("account_token") if isinstance(request.data, dict) else None
+        )
         key = request.headers.get("Idempotency-Key") or data.get("idempotency_key")
         result = publish_batch(
-            account, [Submission(data["event_type"], data["payload"], key, data.get("occurred_at"))], single=True
+            account,
+            [Submission(data["event_type"], data["payload"], key, data.get("occurred_at"))],
+            single=True,
         )[0]
         return Response(
-            EventSerializer(result.event).data, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+            EventSerializer(result.event).data,
+            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 
     def _publish_batch(self, request):
@@ -104,7 +112,9 @@ class EventListView(APIView):
 class EventDetailView(APIView):
     @extend_schema(operation_id="events_retrieve", responses=EventSerializer)
     def get(self, request, event_token: str):
-        event = get_object_or_404(scoped(Event.objects.select_related("caused_by"), request), token=event_token)
+        event = get_object_or_404(
+            scoped(Event.objects.select_related("caused_by"), request), token=event_token
+        )
         return Response(EventSerializer(event).data)
 
 
@@ -113,7 +123,9 @@ def _name_page(queryset, request) -> Page:
     once; a staff list may hold one name in several accounts, ordered by key after the name."""
     args = cursor_args(request)
     if args["ending_before"]:
-        rows = list(queryset.filter(name__lt=args["ending_before"]).order_by("-name", "-key")[: args["page_size"] + 1])
+        rows = list(
+            queryset.filter(name__lt=args["ending_before"]).order_by("-name", "-key")[: args["page_size"] + 1]
+        )
         return Page(list(reversed(rows[: args["page_size"]])), len(rows) > args["page_size"])
     if args["starting_after"]:
         queryset = queryset.filter(name__gt=args["starting_after"])
@@ -126,8 +138,14 @@ class EventTypeListView(APIView):
 
     @extend_schema(
         operation_id="event_types_list",
-        parameters=[*CURSOR_PARAMS, OpenApiParameter("category", str), OpenApiParameter("include_archived", bool)],
-        responses=inline_serializer("EventTypePage", {"data": EventTypeSerializer(many=True), "has_more": serializers.BooleanField()}),
+        parameters=[
+            *CURSOR_PARAMS,
+            OpenApiParameter("category", str),
+            OpenApiParameter("include_archived", bool),
+        ],
+        responses=inline_serializer(
+            "EventTypePage", {"data": EventTypeSerializer(many=True), "has_more": serializers.BooleanField()}
+        ),
     )
     def get(self, request):
         """Global types plus the caller's own; a staff key that names no account lists every owner's."""
@@ -138,7 +156,9 @@ class EventTypeListView(APIView):
             queryset = queryset.filter(archived=False)
         return Response(cursor_body(EventTypeSerializer, _name_page(queryset, request)))
 
-    @extend_schema(operation_id="event_types_create", request=EventTypeSerializer, responses={201: EventTypeSerializer})
+    @extend_schema(
+        operation_id="event_types_create", request=EventTypeSerializer, responses={201: EventTypeSerializer}
+    )
     def post(self, request):
         data = dict(request.data)
         event_type = catalog.create_event_type(data.pop("name", None), **data)
@@ -155,7 +175,9 @@ class EventTypeDetailView(APIView):
             raise NotFound(f"No event type named {name[:128]!r}.")
         return Response(EventTypeSerializer(event_type).data)
 
-    @extend_schema(operation_id="event_types_update", request=EventTypeSerializer, responses=EventTypeSerializer)
+    @extend_schema(
+        operation_id="event_types_update", request=EventTypeSerializer, responses=EventTypeSerializer
+    )
     def patch(self, request, name: str):
         changed = catalog.update_event_type(name, dict(request.data), account=caller_account(request))
         return Response(EventTypeSerializer(changed).data)
@@ -167,15 +189,28 @@ class AccountListView(APIView):
     @extend_schema(
         operation_id="accounts_list",
         parameters=CURSOR_PARAMS,
-        responses=inline_serializer("AccountPage", {"data": AccountSerializer(many=True), "has_more": serializers.BooleanField()}),
+        responses=inline_serializer(
+            "AccountPage", {"data": AccountSerializer(many=True), "has_more": serializers.BooleanField()}
+        ),
     )
     def get(self, request):
-        return Response(cursor_body(AccountSerializer, token_page(Account.objects.all(), **cursor_args(request))))
+        return Response(
+            cursor_body(AccountSerializer, token_page(Account.objects.all(), **cursor_args(request)))
+        )
 
     @extend_schema(
         operation_id="accounts_create",
         request=inline_serializer("AccountCreate", {"name": serializers.CharField()}),
-        responses={201: inline_serializer("AccountCreated", {"token": serializers.CharField(), "api_key": serializers.CharField(), "key_id": serializers.CharField()})},
+        responses={
+            201: inline_serializer(
+                "AccountCreated",
+                {
+                    "token": serializers.CharField(),
+                    "api_key": serializers.CharField(),
+                    "key_id": serializers.CharField(),
+                },
+            )
+        },
     )
     def post(self, request):
         body = AccountSerializer(data=request.data)

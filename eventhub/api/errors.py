@@ -1,4 +1,5 @@
 """One place that turns every error into `{"message": ..., "errors": {field: [...]}}` with the right status."""
+
 from __future__ import annotations
 
 import logging
@@ -38,7 +39,9 @@ def _summary(errors: dict[str, list[str]]) -> str:
     return "Invalid request. " + "; ".join(parts) if parts else "Invalid request."
 
 
-def error_response(status_code: int, message: str, errors: dict | None = None, headers: dict | None = None) -> Response:
+def error_response(
+    status_code: int, message: str, errors: dict | None = None, headers: dict | None = None
+) -> Response:
     body = {"message": message}
     if errors:
         body["errors"] = errors
@@ -63,7 +66,9 @@ def exception_handler(exc, context):
         return error_response(status.HTTP_400_BAD_REQUEST, _summary(errors), errors)
     if isinstance(exc, exceptions.Throttled):
         wait = int(exc.wait or 1)
-        return error_response(429, f"Rate limit exceeded; retry in {wait} s.", headers={"Retry-After": str(wait)})
+        return error_response(
+            429, f"Rate limit exceeded; retry in {wait} s.", headers={"Retry-After": str(wait)}
+        )
     if isinstance(exc, exceptions.APIException):
         headers = {}
         if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):

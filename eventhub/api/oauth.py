@@ -1,4 +1,5 @@
 """POST /oauth/token: client credentials (HTTP Basic key_id:api_key, JSON body) for the billing SDK."""
+
 from __future__ import annotations
 
 import base64
@@ -22,13 +23,19 @@ class OAuthTokenView(APIView):
         request=inline_serializer("TokenRequest", {"grant_type": serializers.CharField()}),
         responses=inline_serializer(
             "TokenResponse",
-            {"access_token": serializers.CharField(), "expires_in": serializers.IntegerField(), "token_type": serializers.CharField()},
+            {
+                "access_token": serializers.CharField(),
+                "expires_in": serializers.IntegerField(),
+                "token_type": serializers.CharField(),
+            },
         ),
     )
     def post(self, request):
         grant = request.data.get("grant_type") if isinstance(request.data, dict) else None
         if grant != "client_credentials":
-            return error_response(400, "grant_type must be client_credentials.", {"grant_type": ["Must be client_credentials."]})
+            return error_response(
+                400, "grant_type must be client_credentials.", {"grant_type": ["Must be client_credentials."]}
+            )
         scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
         try:
             key_id, _, secret = base64.b64decode(encoded, validate=True).decode().partition(":")

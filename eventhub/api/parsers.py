@@ -1,5 +1,6 @@
 """Strict, bounded JSON parsing: empty bodies (sent by the SDKs on body-less POST/PUT) are `{}`; NaN,
 Infinity, out-of-range numbers and pathological nesting are 400s, never 500s."""
+
 from __future__ import annotations
 
 import json

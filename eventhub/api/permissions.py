@@ -1,4 +1,5 @@
 """Every API route needs a key; staff-only routes additionally need a staff key."""
+
 from __future__ import annotations
 
 from rest_framework.permissions import BasePermission

@@ -1,4 +1,5 @@
 """OpenAPI description of the API-key authentication (loaded from EventhubConfig.ready)."""
+
 from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension

@@ -1,5 +1,6 @@
 """Tenant scoping: an account key sees only its account; a staff key sees all, or one account when it
 names it (`X-EventHub-Account` header or `account_token` query/body field)."""
+
 from __future__ import annotations
 
 from django.db.models import QuerySet
@@ -51,4 +52,8 @@ def for_org(request, org_id: str) -> Account:
     caller = request.user
     if caller.account is not None and caller.account.token != org_id and not caller.is_staff:
         raise Forbidden("This key does not belong to that organization.")
-    return caller.account if caller.account is not None and caller.account.token == org_id else _named_account(org_id)
+    return (
+        caller.account
+        if caller.account is not None and caller.account.token == org_id
+        else _named_account(org_id)
+    )

@@ -1,4 +1,5 @@
 """Card-issuing dialect shapes for events, event types and accounts (snake_case)."""
+
 from __future__ import annotations
 
 from rest_framework import serializers
@@ -41,11 +42,26 @@ class EventBatchSerializer(serializers.Serializer):
 
 class EventTypeSerializer(serializers.ModelSerializer):
     # The owning account of a type derived from its rule or scheduled configuration; null for the global catalog.
-    account_token = serializers.SlugRelatedField(source="account", slug_field="token", read_only=True, allow_null=True)
+    account_token = serializers.SlugRelatedField(
+        source="account", slug_field="token", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = EventType
-        fields = ["name", "category", "group", "description", "schema", "schema_mode", "example", "source_pack", "archived", "account_token", "created", "updated"]
+        fields = [
+            "name",
+            "category",
+            "group",
+            "description",
+            "schema",
+            "schema_mode",
+            "example",
+            "source_pack",
+            "archived",
+            "account_token",
+            "created",
+            "updated",
+        ]
         read_only_fields = ["source_pack", "account_token", "created", "updated"]
 
 

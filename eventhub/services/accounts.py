@@ -41,7 +41,9 @@ def create_account(name: str, *, retention_days: int | None = None) -> Account:
     return account
 
 
-def issue_api_key(account: Account | None, *, name: str = "", is_staff: bool = False, actor: Actor = None) -> IssuedKey:
+def issue_api_key(
+    account: Account | None, *, name: str = "", is_staff: bool = False, actor: Actor = None
+) -> IssuedKey:
     """Create a key; the raw value is returned here once and never stored. Audited for `actor`."""
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():

@@ -4,6 +4,7 @@ Packs and staff make global types. Types the hub derives from an account's notif
 scheduled configurations (`notification.`, `scheduled.`) are owned by that account (see EventType):
 `derive_owned_type` creates or refreshes them, `retire_owned_type` archives one when its source goes.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,9 @@ class LoadReport:
     unchanged: int = 0
 
 
-def load_packs(names: list[str] | None = None, progress: Callable[[str], None] | None = None) -> list[LoadReport]:
+def load_packs(
+    names: list[str] | None = None, progress: Callable[[str], None] | None = None
+) -> list[LoadReport]:
     """Upsert every type of the named packs (all by default); running it twice changes nothing."""
     reports = []
     for name in names or available_packs():
@@ -69,7 +72,9 @@ def load_packs(names: list[str] | None = None, progress: Callable[[str], None] |
                 else:
                     report.unchanged += 1
         if progress:
-            progress(f"{name}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged")
+            progress(
+                f"{name}: {report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+            )
         reports.append(report)
     return reports
 
@@ -120,12 +125,20 @@ def _check_name(name: Any) -> None:
     if not isinstance(name, str) or not EVENT_TYPE_NAME.match(name) or len(name) > EVENT_TYPE_NAME_MAX:
         raise InvalidInput(
             "name is not a valid event type name.",
-            {"name": [f"Use dot-separated words of letters, digits and _ (at most {EVENT_TYPE_NAME_MAX} characters)."]},
+            {
+                "name": [
+                    f"Use dot-separated words of letters, digits and _ (at most {EVENT_TYPE_NAME_MAX} characters)."
+                ]
+            },
         )
     if name.startswith(OWNED_PREFIXES):
         raise InvalidInput(
             f"name: {name.split('.')[0]}.* types are created by accounts' notification rules and scheduled configurations.",
-            {"name": [f"{', '.join(p + '*' for p in OWNED_PREFIXES)} names are reserved for account-owned types."]},
+            {
+                "name": [
+                    f"{', '.join(p + '*' for p in OWNED_PREFIXES)} names are reserved for account-owned types."
+                ]
+            },
         )
 
 
@@ -140,7 +153,9 @@ def create_event_type(name: Any, **fields: Any) -> EventType:
         raise Conflict(f"Event type {name!r} already exists.", {"name": ["Already exists."]}) from None
 
 
-def ensure_event_type(name: str, *, category: str, description: str = "", example: dict | None = None) -> EventType:
+def ensure_event_type(
+    name: str, *, category: str, description: str = "", example: dict | None = None
+) -> EventType:
     """For global types the hub emits itself (`event_subscription.disabled`, ...): create once, never fail on a race."""
     event_type, _ = EventType.objects.get_or_create(
         key=EventType.key_for(name, None),
@@ -189,9 +204,10 @@ def update_event_type(name: str, changes: dict[str, Any], *, account: Account | 
     if event_type is None:
         raise NotFound(f"No event type named {name!r}.")
     changes = {k: v for k, v in changes.items() if k in EDITABLE_FIELDS}
-    check_event_type(name, {"schema": event_type.schema, "example": event_type.example, **changes}, partial=True)
+    check_event_type(
+        name, {"schema": event_type.schema, "example": event_type.example, **changes}, partial=True
+    )
     for key, value in changes.items():
         setattr(event_type, key, value)
     event_type.save()
     return event_type
-

@@ -1,5 +1,6 @@
 """The entity store: latest state per (account, entity type, id), so events carry `old` for rules and
 scheduled events can read date fields. Out-of-order events (older than the stored state) do not overwrite it."""
+
 from __future__ import annotations
 
 from django.db.models import Q

@@ -4,6 +4,7 @@ event processors (notification rules, delivery fan-out) inside the same transact
 Guarantees: a rejected submission writes nothing but its `ingest.validation_failure` event; a batch is
 all-or-nothing; the same idempotency key for the same account always yields the original event.
 """
+
 from __future__ import annotations
 
 import logging
@@ -70,10 +71,14 @@ def publish(
     occurred_at: datetime | None = None,
 ) -> PublishResult:
     """Validate and record one event; an idempotent repeat returns the original with created=False."""
-    return publish_batch(account, [Submission(event_type, payload, idempotency_key, occurred_at)], single=True)[0]
+    return publish_batch(
+        account, [Submission(event_type, payload, idempotency_key, occurred_at)], single=True
+    )[0]
 
 
-def publish_batch(account: Account, submissions: list[Submission], *, single: bool = False) -> list[PublishResult]:
+def publish_batch(
+    account: Account, submissions: list[Submission], *, single: bool = False
+) -> list[PublishResult]:
     # Global types and the account's own: another account's notification./scheduled. names are unknown here.
     types = _event_types(account, {s.event_type for s in submissions if isinstance(s.event_type, str)})
     specs, errors, rejected, too_large = [], {}, [], False
@@ -88,7 +93,13 @@ def publish_batch(account: Account, submissions: list[Submission], *, single: bo
             too_large = too_large or verdict.too_large
             continue
         specs.append(
-            EventSpec(event_type, verdict.payload, sub.idempotency_key, sub.occurred_at, schema_errors=verdict.schema_warnings)
+            EventSpec(
+                event_type,
+                verdict.payload,
+                sub.idempotency_key,
+                sub.occurred_at,
+                schema_errors=verdict.schema_warnings,
+            )
         )
     if rejected:
         _emit_validation_failures(account, rejected)
@@ -126,7 +137,9 @@ def record_events(account: Account, specs: list[EventSpec], *, depth: int = 0) -
 def _record(account: Account, specs: list[EventSpec], depth: int) -> list[PublishResult]:
     keys = {s.idempotency_key for s in specs if s.idempotency_key}
     existing = (
-        {e.idempotency_key: e for e in Event.objects.filter(account=account, idempotency_key__in=keys)} if keys else {}
+        {e.idempotency_key: e for e in Event.objects.filter(account=account, idempotency_key__in=keys)}
+        if keys
+        else {}
     )
     now = timezone.now()
     results: list[PublishResult] = []
@@ -162,7 +175,9 @@ def _record(account: Account, specs: list[EventSpec], depth: int) -> list[Publis
 
 def _emit_validation_failures(account: Account, rejected: list[tuple[Submission, dict]]) -> None:
     """Tell the account (as an event of its own) what was rejected; never let this mask the 400."""
-    failure_type = EventType.objects.filter(key=EventType.key_for(VALIDATION_FAILURE_TYPE, None), archived=False).first()
+    failure_type = EventType.objects.filter(
+        key=EventType.key_for(VALIDATION_FAILURE_TYPE, None), archived=False
+    ).first()
     if failure_type is None:
         return
     specs = []

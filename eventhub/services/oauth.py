@@ -1,4 +1,5 @@
 """OAuth client-credentials tokens for the billing dialect: signed, stateless, no row per call."""
+
 from __future__ import annotations
 
 from django.conf import settings
@@ -26,7 +27,9 @@ def key_for_access_token(token: str) -> ApiKey | None:
         data = signing.loads(token, salt=_SALT, max_age=settings.EVENTHUB_OAUTH_TOKEN_TTL)
     except signing.BadSignature:
         return None
-    key = ApiKey.objects.select_related("account").filter(key_id=data.get("k"), revoked_at__isnull=True).first()
+    key = (
+        ApiKey.objects.select_related("account").filter(key_id=data.get("k"), revoked_at__isnull=True).first()
+    )
     if key is None or not key.digest.startswith(data.get("d", "-")):
         return None
     if key.account is not None and not key.account.is_active:

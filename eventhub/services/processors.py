@@ -1,5 +1,6 @@
 """The ordered list of steps every new event goes through inside its transaction (setting
 EVENTHUB_EVENT_PROCESSORS): notification rules first, so the events they cause are fanned out too."""
+
 from __future__ import annotations
 
 from functools import cache
@@ -15,7 +16,9 @@ DEFAULT_PROCESSORS = [
 
 @cache
 def _processors():
-    return [import_string(path) for path in getattr(settings, "EVENTHUB_EVENT_PROCESSORS", DEFAULT_PROCESSORS)]
+    return [
+        import_string(path) for path in getattr(settings, "EVENTHUB_EVENT_PROCESSORS", DEFAULT_PROCESSORS)
+    ]
 
 
 def run_processors(events: list, *, depth: int = 0) -> None:

@@ -1,5 +1,6 @@
 """Submission validation (DESIGN section 3): type known and live, payload an object within the size
 limit, conforming to the type's JSON Schema in `strict` mode (recorded only in `warn` mode)."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,9 @@ from eventhub.models import EventType, SchemaMode
 EVENT_TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 EVENT_TYPE_NAME_MAX = 128
 IDEMPOTENCY_KEY_MAX = 255
-ENTITY_EVENT = re.compile(r"^(?P<category>[a-z_]+)\.(?P<entity>[A-Za-z0-9_]+)\.(?P<action>created|updated|deleted)$")
+ENTITY_EVENT = re.compile(
+    r"^(?P<category>[a-z_]+)\.(?P<entity>[A-Za-z0-9_]+)\.(?P<action>created|updated|deleted)$"
+)
 _validators: dict[tuple[str, str], Draft202012Validator] = {}
 
 
@@ -85,7 +88,9 @@ def validate_submission(
         return verdict
     if size > settings.EVENTHUB_MAX_PAYLOAD_BYTES:
         verdict.too_large = True
-        verdict.add("payload", f"Payload is {size} bytes; the limit is {settings.EVENTHUB_MAX_PAYLOAD_BYTES}.")
+        verdict.add(
+            "payload", f"Payload is {size} bytes; the limit is {settings.EVENTHUB_MAX_PAYLOAD_BYTES}."
+        )
         return verdict
     if "\\u0000" in dumped:
         verdict.add("payload", "Strings must not contain NUL (\\u0000) characters.")

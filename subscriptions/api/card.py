@@ -1,4 +1,5 @@
 """/v1/event_subscriptions in the card-issuing dialect."""
+
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
@@ -30,7 +31,9 @@ def subscription_for(request, token: str) -> EventSubscription:
 
 def _body(request) -> dict:
     if not isinstance(request.data, dict):
-        raise InvalidInput("The body must be a JSON object.", {"non_field_errors": ["Expected a JSON object."]})
+        raise InvalidInput(
+            "The body must be a JSON object.", {"non_field_errors": ["Expected a JSON object."]}
+        )
     return request.data
 
 
@@ -39,14 +42,19 @@ class SubscriptionListView(APIView):
         operation_id="event_subscriptions_list",
         parameters=CURSOR_PARAMS,
         responses=inline_serializer(
-            "EventSubscriptionPage", {"data": EventSubscriptionSerializer(many=True), "has_more": serializers.BooleanField()}
+            "EventSubscriptionPage",
+            {"data": EventSubscriptionSerializer(many=True), "has_more": serializers.BooleanField()},
         ),
     )
     def get(self, request):
         page = token_page(scoped(EventSubscription.objects.all(), request), **cursor_args(request))
         return Response(cursor_body(EventSubscriptionSerializer, page))
 
-    @extend_schema(operation_id="event_subscriptions_create", request=EventSubscriptionWriteSerializer, responses={201: EventSubscriptionSerializer})
+    @extend_schema(
+        operation_id="event_subscriptions_create",
+        request=EventSubscriptionWriteSerializer,
+        responses={201: EventSubscriptionSerializer},
+    )
     def post(self, request):
         body = _body(request)
         account = acting_account(request, body.get("account_token"))
@@ -61,7 +69,11 @@ class SubscriptionDetailView(APIView):
     def get(self, request, token: str):
         return Response(EventSubscriptionSerializer(subscription_for(request, token)).data)
 
-    @extend_schema(operation_id="event_subscriptions_update", request=EventSubscriptionWriteSerializer, responses=EventSubscriptionSerializer)
+    @extend_schema(
+        operation_id="event_subscriptions_update",
+        request=EventSubscriptionWriteSerializer,
+        responses=EventSubscriptionSerializer,
+    )
     def patch(self, request, token: str):
         subscription = subscription_for(request, token)
         body = _body(request)

@@ -1,4 +1,5 @@
 """Card-issuing dialect shape of a subscription: description is "" not null; empty types render as null."""
+
 from __future__ import annotations
 
 from rest_framework import serializers

@@ -1,6 +1,7 @@
 """Admin test helpers: a logged-in superuser client, a small world (account, subscription, events,
 messages, attempts) built through the services or bulk inserts, and worker kicks recorded instead of
 sent to a broker."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -46,8 +47,14 @@ class World:
         self.subscription = create_subscription(self.account, url=url, description="primary endpoint")
 
     def add_deliveries(
-        self, count: int, *, event_type: str = "card.created", failed_every: int = 0, age: timedelta = timedelta(minutes=5),
-        subscription=None, duration_ms=120,
+        self,
+        count: int,
+        *,
+        event_type: str = "card.created",
+        failed_every: int = 0,
+        age: timedelta = timedelta(minutes=5),
+        subscription=None,
+        duration_ms=120,
     ) -> list[Message]:
         """`count` events, each with one message and one attempt (every `failed_every`-th one failed with a 500)."""
         subscription = subscription or self.subscription

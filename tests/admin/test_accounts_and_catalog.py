@@ -1,5 +1,6 @@
 """Accounts, API keys and the catalog through the admin: keys shown once and audited, revocation,
 event types validated by the catalog service, archive actions and the payload validator."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,7 +28,10 @@ def test_adding_a_key_shows_the_raw_key_once_and_it_authenticates(staff):
 @pytest.mark.django_db
 def test_issue_key_action_on_accounts(staff):
     account = create_account("Hooli")
-    response = staff.post(reverse("admin:eventhub_account_changelist"), {"action": "issue_key", "_selected_action": [account.pk]})
+    response = staff.post(
+        reverse("admin:eventhub_account_changelist"),
+        {"action": "issue_key", "_selected_action": [account.pk]},
+    )
     assert response.status_code == 200
     assert "shown only once" in response.content.decode()
     assert account.api_keys.count() == 1
@@ -35,7 +39,11 @@ def test_issue_key_action_on_accounts(staff):
 
 @pytest.mark.django_db
 def test_revoke_action_revokes_and_audits(staff, acme):
-    response = staff.post(reverse("admin:eventhub_apikey_changelist"), {"action": "revoke", "_selected_action": [acme.api_key.pk]}, follow=True)
+    response = staff.post(
+        reverse("admin:eventhub_apikey_changelist"),
+        {"action": "revoke", "_selected_action": [acme.api_key.pk]},
+        follow=True,
+    )
     assert "Revoked 1 key" in response.content.decode()
     assert authenticate_key(acme.key) is None
     assert AuditLogEntry.objects.filter(action="api_key.revoked").count() == 1
@@ -44,12 +52,23 @@ def test_revoke_action_revokes_and_audits(staff, acme):
 @pytest.mark.django_db
 def test_event_type_form_reports_the_catalog_services_errors(staff, event_types):
     url = reverse("admin:eventhub_eventtype_add")
-    bad = {"name": "card.frozen", "category": "other", "schema_mode": "strict", "schema": '{"type": "nope"}', "example": "{}", "description": ""}
+    bad = {
+        "name": "card.frozen",
+        "category": "other",
+        "schema_mode": "strict",
+        "schema": '{"type": "nope"}',
+        "example": "{}",
+        "description": "",
+    }
     response = staff.post(url, bad)
     assert response.status_code == 200
     assert "Not a valid JSON Schema" in response.content.decode()
     assert not EventType.objects.filter(name="card.frozen").exists()
-    good = {**bad, "schema": '{"type": "object", "required": ["card_token"]}', "example": '{"card_token": "c9"}'}
+    good = {
+        **bad,
+        "schema": '{"type": "object", "required": ["card_token"]}',
+        "example": '{"card_token": "c9"}',
+    }
     response = staff.post(url, good)
     assert response.status_code == 302
     assert EventType.objects.get(name="card.frozen").schema["required"] == ["card_token"]

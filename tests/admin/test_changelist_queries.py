@@ -1,5 +1,6 @@
 """Every admin list page runs a fixed number of queries however many rows it shows (no N+1), and
 never counts a whole table: counting is capped (LIMIT) or estimated."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -54,7 +55,12 @@ def populate(world: World, n: int, offset: int) -> None:
         issue_api_key(world.account, name=f"key {offset}")
         record_audit("subscription.disabled", target=subscription, reason="test")
         RecoveryJob.objects.create(
-            account=world.account, subscription=subscription, kind="recover", begin=now - timedelta(days=1), end=now, created=now
+            account=world.account,
+            subscription=subscription,
+            kind="recover",
+            begin=now - timedelta(days=1),
+            end=now,
+            created=now,
         )
     events = list(Event.objects.order_by("-id")[: n * 2])
     for index, event in enumerate(events[:n]):
@@ -62,11 +68,26 @@ def populate(world: World, n: int, offset: int) -> None:
         event.save(update_fields=["caused_by"])
         Entity.objects.create(account=world.account, entity_type="commitment", entity_id=f"e{offset + index}", data={"id": index},
                               state_at=now, last_event=event)  # fmt: skip
-        create_rule(world.account, name=f"rule {offset + index}", code=f"rule_{offset + index}", event_name="card.created", always_fire_event=True)
-        configuration = create_configuration(
-            world.account, name=f"scheduled.commitment.ends_{offset + index}", entity="commitment", field="endDate", offset=-index
+        create_rule(
+            world.account,
+            name=f"rule {offset + index}",
+            code=f"rule_{offset + index}",
+            event_name="card.created",
+            always_fire_event=True,
         )
-        ScheduledOccurrence.objects.create(configuration=configuration, account=world.account, entity_id=f"e{index}", fire_at=now + timedelta(days=index))
+        configuration = create_configuration(
+            world.account,
+            name=f"scheduled.commitment.ends_{offset + index}",
+            entity="commitment",
+            field="endDate",
+            offset=-index,
+        )
+        ScheduledOccurrence.objects.create(
+            configuration=configuration,
+            account=world.account,
+            entity_id=f"e{index}",
+            fire_at=now + timedelta(days=index),
+        )
 
 
 def count_queries(client, url: str) -> tuple[int, list[str]]:
@@ -80,7 +101,10 @@ def count_queries(client, url: str) -> tuple[int, list[str]]:
 def test_changelist_query_counts_do_not_grow_with_rows(staff, world):
     populate(world, 4, 0)
     urls = [reverse(f"admin:{name}_changelist") for name in CHANGELISTS]
-    urls += [reverse(f"admin:{name}_changelist") + "?" + "&".join(f"{k}={v}" for k, v in params.items()) for name, params in FILTERED]
+    urls += [
+        reverse(f"admin:{name}_changelist") + "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        for name, params in FILTERED
+    ]
     small = {url: count_queries(staff, url)[0] for url in urls}
     populate(world, 8, 100)  # 3N in all
     large = {url: count_queries(staff, url)[0] for url in urls}
@@ -89,7 +113,9 @@ def test_changelist_query_counts_do_not_grow_with_rows(staff, world):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", ["eventhub_event", "deliveries_message", "deliveries_messageattempt", "eventhub_auditlogentry"])
+@pytest.mark.parametrize(
+    "name", ["eventhub_event", "deliveries_message", "deliveries_messageattempt", "eventhub_auditlogentry"]
+)
 def test_big_changelists_count_with_a_cap_never_the_whole_table(staff, world, name):
     world.add_deliveries(5, failed_every=2)
     _, statements = count_queries(staff, reverse(f"admin:{name}_changelist"))

@@ -1,5 +1,6 @@
 """The delivery-health page and its selectors: success rate, volume and p50/p95 latency per
 subscription and overall, failing subscriptions first, charts as inline SVG."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -70,7 +71,7 @@ def test_health_page_renders_charts_and_failing_first(staff, two_endpoints, wind
     assert 'id="eh-timeline"' in page and "<rect" in page and "eh-latency-dot" in page
     assert page.index(failing.url) < page.index(healthy.url)
     assert "50.0%" in page
-    assert "cdn" not in page.lower() and "<script src=\"http" not in page
+    assert "cdn" not in page.lower() and '<script src="http' not in page
 
 
 @pytest.mark.django_db
@@ -93,7 +94,9 @@ def test_empty_health_page(staff, db):
 
 
 @pytest.mark.django_db
-def test_health_numbers_are_cached_briefly_and_can_be_recomputed(staff, world, settings, django_assert_max_num_queries):
+def test_health_numbers_are_cached_briefly_and_can_be_recomputed(
+    staff, world, settings, django_assert_max_num_queries
+):
     from django.core.cache import cache
 
     settings.EVENTHUB_HEALTH_CACHE_SECONDS = 30

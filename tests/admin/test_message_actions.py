@@ -1,5 +1,6 @@
 """Messages and attempts are read-only; resend runs inline for a few messages and as a background
 job (with progress on the jobs page) for many."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,7 +17,11 @@ MESSAGES = "admin:deliveries_message_changelist"
 def test_resend_a_few_messages_inline(staff, world, kicks, django_capture_on_commit_callbacks):
     messages = world.add_deliveries(3, failed_every=1)
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff.post(reverse(MESSAGES), {"action": "resend_messages", "_selected_action": [m.pk for m in messages]}, follow=True)
+        response = staff.post(
+            reverse(MESSAGES),
+            {"action": "resend_messages", "_selected_action": [m.pk for m in messages]},
+            follow=True,
+        )
     assert "Queued 3 resend(s)" in response.content.decode()
     assert Message.objects.filter(status=MessageStatus.PENDING, schedule_step=0).count() == 3
     assert AuditLogEntry.objects.filter(action="message.resent").count() == 3
@@ -27,7 +32,11 @@ def test_resend_a_few_messages_inline(staff, world, kicks, django_capture_on_com
 def test_resend_many_runs_as_a_background_job_with_progress(staff, world, django_capture_on_commit_callbacks):
     messages = world.add_deliveries(25, failed_every=1)
     with django_capture_on_commit_callbacks(execute=True):
-        response = staff.post(reverse(MESSAGES), {"action": "resend_messages", "_selected_action": [m.pk for m in messages]}, follow=True)
+        response = staff.post(
+            reverse(MESSAGES),
+            {"action": "resend_messages", "_selected_action": [m.pk for m in messages]},
+            follow=True,
+        )
     assert "Resend of 25 messages queued as job" in response.content.decode()
     run_job(RecoveryJob.objects.get(kind="resend").pk)  # what the worker does with the kick
     assert Message.objects.filter(status=MessageStatus.PENDING).count() == 25
@@ -47,7 +56,8 @@ def test_message_and_attempt_pages_are_read_only_and_link_each_other(staff, worl
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "params", [{"status": "FAILED"}, {"code": "5xx"}, {"code": "none"}, {"created_within": "1h"}, {"account": "1"}]
+    "params",
+    [{"status": "FAILED"}, {"code": "5xx"}, {"code": "none"}, {"created_within": "1h"}, {"account": "1"}],
 )
 def test_attempt_filters(staff, world, params):
     world.add_deliveries(4, failed_every=2)

@@ -1,4 +1,5 @@
 """Scheduled event configurations through the admin, and the paginator that never counts big tables."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,14 +13,25 @@ from scheduled_events.models import ScheduledEventConfiguration
 @pytest.mark.django_db
 def test_scheduled_configuration_is_validated_by_the_service(staff, world):
     url = reverse("admin:scheduled_events_scheduledeventconfiguration_add")
-    data = {"account": world.account.pk, "name": "ending", "entity": "commitment", "field": "endDate", "offset": -30, "active": "on"}
+    data = {
+        "account": world.account.pk,
+        "name": "ending",
+        "entity": "commitment",
+        "field": "endDate",
+        "offset": -30,
+        "active": "on",
+    }
     response = staff.post(url, data)
-    assert response.status_code == 200 and "scheduled.&lt;entity&gt;.&lt;name&gt;" in response.content.decode()
+    assert (
+        response.status_code == 200 and "scheduled.&lt;entity&gt;.&lt;name&gt;" in response.content.decode()
+    )
     response = staff.post(url, {**data, "name": "scheduled.commitment.ending"})
     assert response.status_code == 302
     configuration = ScheduledEventConfiguration.objects.get()
     assert configuration.offset == -30
-    page = staff.get(reverse("admin:scheduled_events_scheduledeventconfiguration_changelist")).content.decode()
+    page = staff.get(
+        reverse("admin:scheduled_events_scheduledeventconfiguration_changelist")
+    ).content.decode()
     assert "30 days before" in page
 
 

@@ -1,4 +1,5 @@
 """Hostile input to ingest and the other endpoints: always a clear 4xx with a JSON body, never a 5xx."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,14 @@ pytestmark = pytest.mark.django_db
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=50),
-    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=50),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -26,8 +33,14 @@ def raw_post(client, body: bytes, content_type="application/json"):
 @FAST
 @given(payload=json_values)
 def test_arbitrary_json_payloads_are_accepted_or_refused_cleanly(acme, event_types, payload):
-    response = acme.client().post("/v1/events", {"event_type": "card.created", "payload": payload}, format="json")
-    if isinstance(payload, dict) and payload.get("event_type", "card.created") == "card.created" and "\\u0000" not in json.dumps(payload):
+    response = acme.client().post(
+        "/v1/events", {"event_type": "card.created", "payload": payload}, format="json"
+    )
+    if (
+        isinstance(payload, dict)
+        and payload.get("event_type", "card.created") == "card.created"
+        and "\\u0000" not in json.dumps(payload)
+    ):
         assert response.status_code == 201, response.content
     else:
         assert response.status_code == 400, response.content
@@ -67,7 +80,9 @@ def test_huge_string_is_413(acme, event_types):
 
 
 def test_wrong_content_type_is_415(acme, event_types):
-    response = raw_post(acme.client(), b"event_type=card.created", content_type="application/x-www-form-urlencoded")
+    response = raw_post(
+        acme.client(), b"event_type=card.created", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 415
     assert "message" in response.json()
 
@@ -76,7 +91,11 @@ def test_overlong_event_type_and_idempotency_key_are_400(acme, event_types):
     client = acme.client()
     long_type = client.post("/v1/events", {"event_type": "a." * 200, "payload": {}}, format="json")
     assert long_type.status_code == 400 and "event_type" in long_type.json()["errors"]
-    long_key = client.post("/v1/events", {"event_type": "card.created", "payload": {}, "idempotency_key": "k" * 300}, format="json")
+    long_key = client.post(
+        "/v1/events",
+        {"event_type": "card.created", "payload": {}, "idempotency_key": "k" * 300},
+        format="json",
+    )
     assert long_key.status_code == 400 and "idempotency_key" in long_key.json()["errors"]
 
 

@@ -1,5 +1,6 @@
 """Schemathesis against the served OpenAPI schema: every operation of both dialects, with a valid key,
 must answer without a 5xx and with a body that matches the documented schema."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,7 +35,11 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 @settings(
     max_examples=15,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
 )
 def test_no_server_errors_and_responses_match_the_schema(case, acme, event_types):
     CASES_RUN["count"] += 1

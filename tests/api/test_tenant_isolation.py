@@ -1,6 +1,7 @@
 """Tenant isolation over every endpoint of both dialects: account B's key never sees or touches account
 A's objects (404, or 403 for A's orgId), a staff key sees both. The last test fails when a route is
 added without being covered here."""
+
 from __future__ import annotations
 
 import re
@@ -30,13 +31,20 @@ def bearer(keyed) -> APIClient:
 def _objects(keyed) -> dict:
     """One of everything, made through the API, plus a delivered message with an attempt."""
     client, org = bearer(keyed), f"/organizations/{keyed.token}"
-    event = publish(keyed.account, "configuration.commitment.created", {"id": f"c-{keyed.token}", "amount": 10}).event
+    event = publish(
+        keyed.account, "configuration.commitment.created", {"id": f"c-{keyed.token}", "amount": 10}
+    ).event
     sub_token = client.post("/v1/event_subscriptions", {"url": HOOK}, format="json").json()["token"]
     subscription = EventSubscription.objects.get(token=sub_token)
     message = resend(event, subscription)
     MessageAttempt.objects.create(
-        account=keyed.account, message=message, event=event, subscription=subscription,
-        status="FAILED", url=HOOK, created=timezone.now(),
+        account=keyed.account,
+        message=message,
+        event=event,
+        subscription=subscription,
+        status="FAILED",
+        url=HOOK,
+        created=timezone.now(),
     )
     schedule = client.post(
         f"{org}/scheduledevents/configurations",
@@ -45,8 +53,13 @@ def _objects(keyed) -> dict:
     ).json()["id"]
     rule = client.post(
         f"{org}/notifications/configurations",
-        {"name": "n", "code": f"n_{keyed.account.id}", "description": "d",
-         "eventName": "configuration.commitment.created", "alwaysFireEvent": True},
+        {
+            "name": "n",
+            "code": f"n_{keyed.account.id}",
+            "description": "d",
+            "eventName": "configuration.commitment.created",
+            "alwaysFireEvent": True,
+        },
         format="json",
     ).json()["id"]
     webhook = client.post(
@@ -59,8 +72,14 @@ def _objects(keyed) -> dict:
         {"destination": "WEBHOOK", "entityType": "Notification", "entityId": rule, "destinationId": webhook},
         format="json",
     ).json()["id"]
-    return {"event": event.token, "sub": sub_token, "schedule": schedule, "rule": rule, "webhook": webhook,
-            "integration": integration}
+    return {
+        "event": event.token,
+        "sub": sub_token,
+        "schedule": schedule,
+        "rule": rule,
+        "webhook": webhook,
+        "integration": integration,
+    }
 
 
 def _v1_requests(a: dict) -> list[tuple[str, str, str, dict | None]]:
@@ -69,18 +88,36 @@ def _v1_requests(a: dict) -> list[tuple[str, str, str, dict | None]]:
     return [
         ("v1/events/<str:event_token>", "get", f"/v1/events/{e}", None),
         ("v1/events/<str:event_token>/attempts", "get", f"/v1/events/{e}/attempts", None),
-        ("v1/events/<str:event_token>/event_subscriptions/<str:token>/resend", "post",
-         f"/v1/events/{e}/event_subscriptions/{s}/resend", None),
+        (
+            "v1/events/<str:event_token>/event_subscriptions/<str:token>/resend",
+            "post",
+            f"/v1/events/{e}/event_subscriptions/{s}/resend",
+            None,
+        ),
         ("v1/event_subscriptions/<str:token>", "get", f"/v1/event_subscriptions/{s}", None),
         ("v1/event_subscriptions/<str:token>", "patch", f"/v1/event_subscriptions/{s}", {"url": HOOK}),
         ("v1/event_subscriptions/<str:token>", "delete", f"/v1/event_subscriptions/{s}", None),
         ("v1/event_subscriptions/<str:token>/secret", "get", f"/v1/event_subscriptions/{s}/secret", None),
-        ("v1/event_subscriptions/<str:token>/secret/rotate", "post", f"/v1/event_subscriptions/{s}/secret/rotate", None),
+        (
+            "v1/event_subscriptions/<str:token>/secret/rotate",
+            "post",
+            f"/v1/event_subscriptions/{s}/secret/rotate",
+            None,
+        ),
         ("v1/event_subscriptions/<str:token>/attempts", "get", f"/v1/event_subscriptions/{s}/attempts", None),
         ("v1/event_subscriptions/<str:token>/recover", "post", f"/v1/event_subscriptions/{s}/recover", None),
-        ("v1/event_subscriptions/<str:token>/replay_missing", "post", f"/v1/event_subscriptions/{s}/replay_missing", None),
-        ("v1/simulate/event_subscriptions/<str:token>/send_example", "post",
-         f"/v1/simulate/event_subscriptions/{s}/send_example", {"event_type": "card.created"}),
+        (
+            "v1/event_subscriptions/<str:token>/replay_missing",
+            "post",
+            f"/v1/event_subscriptions/{s}/replay_missing",
+            None,
+        ),
+        (
+            "v1/simulate/event_subscriptions/<str:token>/send_example",
+            "post",
+            f"/v1/simulate/event_subscriptions/{s}/send_example",
+            {"event_type": "card.created"},
+        ),
     ]
 
 
@@ -95,23 +132,47 @@ def _billing_object_requests(org: str, a: dict) -> list[tuple[str, str, str, dic
     ):
         for method in ("get", "put", "delete"):
             out.append((f"{p}{route}/<str:object_id>", method, f"{org}/{route}/{a[key]}", {}))
-    out.append((p + "integrationdestinations/webhooks/<str:object_id>/active", "put",
-                f"{org}/integrationdestinations/webhooks/{a['webhook']}/active?active=false", None))
-    out.append((p + "integrationconfigs/<str:object_id>/enable", "post", f"{org}/integrationconfigs/{a['integration']}/enable", None))
+    out.append(
+        (
+            p + "integrationdestinations/webhooks/<str:object_id>/active",
+            "put",
+            f"{org}/integrationdestinations/webhooks/{a['webhook']}/active?active=false",
+            None,
+        )
+    )
+    out.append(
+        (
+            p + "integrationconfigs/<str:object_id>/enable",
+            "post",
+            f"{org}/integrationconfigs/{a['integration']}/enable",
+            None,
+        )
+    )
     return out
 
 
 BILLING_LISTS = [
-    ("events", "get"), ("events/fields", "get"), ("events/types", "get"),
-    ("scheduledevents/configurations", "get"), ("scheduledevents/configurations", "post"),
-    ("notifications/configurations", "get"), ("notifications/configurations", "post"),
-    ("integrationdestinations/webhooks", "get"), ("integrationdestinations/webhooks", "post"),
-    ("integrationconfigs", "get"), ("integrationconfigs", "post"), ("integrationconfigs/entity/<str:entity_type>", "get"),
+    ("events", "get"),
+    ("events/fields", "get"),
+    ("events/types", "get"),
+    ("scheduledevents/configurations", "get"),
+    ("scheduledevents/configurations", "post"),
+    ("notifications/configurations", "get"),
+    ("notifications/configurations", "post"),
+    ("integrationdestinations/webhooks", "get"),
+    ("integrationdestinations/webhooks", "post"),
+    ("integrationconfigs", "get"),
+    ("integrationconfigs", "post"),
+    ("integrationconfigs/entity/<str:entity_type>", "get"),
 ]
 
 
 def _call(client, method, path, body):
-    return getattr(client, method)(path, body, format="json") if body is not None else getattr(client, method)(path)
+    return (
+        getattr(client, method)(path, body, format="json")
+        if body is not None
+        else getattr(client, method)(path)
+    )
 
 
 def test_account_b_gets_404_for_each_of_account_as_objects(acme, globex, event_types):
@@ -155,9 +216,13 @@ def test_lists_never_show_another_accounts_objects(acme, globex, event_types):
         COVERED.add(path.lstrip("/"))
     org = f"/organizations/{globex.token}"
     client = bearer(globex)
-    for route, key in (("events", "event"), ("scheduledevents/configurations", "schedule"),
-                       ("notifications/configurations", "rule"), ("integrationdestinations/webhooks", "webhook"),
-                       ("integrationconfigs", "integration")):
+    for route, key in (
+        ("events", "event"),
+        ("scheduledevents/configurations", "schedule"),
+        ("notifications/configurations", "rule"),
+        ("integrationdestinations/webhooks", "webhook"),
+        ("integrationconfigs", "integration"),
+    ):
         ids = {item["id"] for item in client.get(f"{org}/{route}", {"pageSize": 100}).json()["data"]}
         assert a[key] not in ids, route
 
@@ -189,12 +254,16 @@ def test_staff_key_sees_both_accounts(acme, globex, event_types, staff_client):
     a, b = _objects(acme), _objects(globex)
     tokens = {e["token"] for e in staff_client.get("/v1/events", {"page_size": 100}).json()["data"]}
     assert {a["event"], b["event"]} <= tokens
-    subs = {s["token"] for s in staff_client.get("/v1/event_subscriptions", {"page_size": 100}).json()["data"]}
+    subs = {
+        s["token"] for s in staff_client.get("/v1/event_subscriptions", {"page_size": 100}).json()["data"]
+    }
     assert {a["sub"], b["sub"]} <= subs
     for keyed, objects in ((acme, a), (globex, b)):
         assert staff_client.get(f"/v1/events/{objects['event']}").status_code == 200
         org = f"/organizations/{keyed.token}"
-        assert staff_client.get(f"{org}/scheduledevents/configurations/{objects['schedule']}").status_code == 200
+        assert (
+            staff_client.get(f"{org}/scheduledevents/configurations/{objects['schedule']}").status_code == 200
+        )
 
 
 def test_account_b_cannot_mint_a_portal_link_for_account_a(acme, globex):
@@ -207,8 +276,7 @@ def test_every_tenant_scoped_route_is_covered_above():
     """Runs last in this module: a new route must be added to the requests above."""
     if not COVERED:
         pytest.skip("run with the whole module")
-    tenant_free = {"v1/accounts", "oauth/token", "healthz", "readyz", "metrics",
-                   "api/schema", "api/docs"}
+    tenant_free = {"v1/accounts", "oauth/token", "healthz", "readyz", "metrics", "api/schema", "api/docs"}
 
     def walk(patterns, prefix=""):
         for pattern in patterns:

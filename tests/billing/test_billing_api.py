@@ -170,7 +170,12 @@ def test_nul_characters_in_integration_config_data_are_400(acme, event_types):
     ).json()
     response = client.post(
         org(acme, "integrationconfigs"),
-        {"destination": "WEBHOOK", "entityType": "Notification", "destinationId": hook["id"], "configData": {"k": "a\x00b"}},
+        {
+            "destination": "WEBHOOK",
+            "entityType": "Notification",
+            "destinationId": hook["id"],
+            "configData": {"k": "a\x00b"},
+        },
         format="json",
     )
     assert response.status_code == 400 and "configData" in response.json()["errors"]

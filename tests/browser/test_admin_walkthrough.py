@@ -6,6 +6,7 @@ go to tests/browser/screenshots/.
 No Celery worker runs here: after each publish or recovery the test runs what the worker would run
 (deliveries.services.engine.deliver_due, deliveries.services.recovery.run_job) in-process.
 """
+
 from __future__ import annotations
 
 import os
@@ -170,7 +171,9 @@ def test_staff_walkthrough(browser_page, live_server, django_user_model, event_t
     page.click("#eh-rotate")
     page.wait_for_selector("text=Secret rotated")
     page.click("#eh-reveal")
-    page.wait_for_function("document.getElementById('eh-secret-value').textContent.startsWith('whsec_') && !document.getElementById('eh-secret-value').textContent.includes('•')")
+    page.wait_for_function(
+        "document.getElementById('eh-secret-value').textContent.startsWith('whsec_') && !document.getElementById('eh-secret-value').textContent.includes('•')"
+    )
     revealed = page.inner_text("#eh-secret-value").strip()
     subscription.refresh_from_db()
     assert revealed == current_secret(subscription) != before
@@ -196,9 +199,19 @@ def test_catalog_and_event_screens(browser_page, live_server, django_user_model,
     base = live_server.url
     django_user_model.objects.create_superuser("ops", "ops@example.com", PASSWORD)
     account, _ = create_account_with_key("Umbrella Corp")
-    create_rule(account, name="Large card", code="large_card", event_name="card.created", calculation="new.amount > 100")
+    create_rule(
+        account,
+        name="Large card",
+        code="large_card",
+        event_name="card.created",
+        calculation="new.amount > 100",
+    )
     for amount in (5, 250, 40):
-        event = publish(account, "card.created", {"card_token": f"c_{amount}", "amount": amount, "limits": {"daily": 1000}}).event
+        event = publish(
+            account,
+            "card.created",
+            {"card_token": f"c_{amount}", "amount": amount, "limits": {"daily": 1000}},
+        ).event
     page.goto(f"{base}/admin/login/?next=/admin/eventhub/event/")
     page.fill("#id_username", "ops")
     page.fill("#id_password", PASSWORD)

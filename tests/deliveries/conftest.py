@@ -1,6 +1,7 @@
 """Delivery test helpers: subscriptions pointing at real loopback receivers, publishing through ingest,
 a short retry schedule and timeouts, and a record of worker kicks instead of a broker (the e2e tests
 run the real broker and worker)."""
+
 from __future__ import annotations
 
 from datetime import datetime

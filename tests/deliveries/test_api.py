@@ -1,5 +1,6 @@
 """The card-issuing API of deliveries: attempts lists (shape, filters, paging both ways, scoping) and the
 resend / recover / replay missing / send example endpoints."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -33,10 +34,29 @@ def test_event_attempts_have_the_sdk_shape(acme, delivered):
     assert body["has_more"] is False and len(body["data"]) == 2
     by_subscription = {item["event_subscription_token"]: item for item in body["data"]}
     success, failure = by_subscription[ok.token], by_subscription[down.token]
-    assert set(success) == {"token", "created", "event_subscription_token", "event_token", "response", "response_status_code", "status", "url"}
-    assert success["status"] == "SUCCESS" and success["response"] == "ok" and success["response_status_code"] == 200
-    assert failure["status"] == "FAILED" and failure["response"] == "" and failure["response_status_code"] == 0
-    assert failure["event_token"] == event.token and failure["url"] == REFUSED and failure["token"].startswith("atmpt_")
+    assert set(success) == {
+        "token",
+        "created",
+        "event_subscription_token",
+        "event_token",
+        "response",
+        "response_status_code",
+        "status",
+        "url",
+    }
+    assert (
+        success["status"] == "SUCCESS"
+        and success["response"] == "ok"
+        and success["response_status_code"] == 200
+    )
+    assert (
+        failure["status"] == "FAILED" and failure["response"] == "" and failure["response_status_code"] == 0
+    )
+    assert (
+        failure["event_token"] == event.token
+        and failure["url"] == REFUSED
+        and failure["token"].startswith("atmpt_")
+    )
     for item in body["data"]:
         LithicMessageAttempt.model_validate(item)  # what strict SDK parsing requires
 
@@ -46,7 +66,9 @@ def test_status_filter_and_a_bad_status(acme, delivered):
     client = acme.client()
     failed = client.get(f"/v1/events/{event.token}/attempts", {"status": "FAILED"}).json()["data"]
     assert [a["event_subscription_token"] for a in failed] == [down.token]
-    assert client.get(f"/v1/event_subscriptions/{ok.token}/attempts", {"status": "PENDING"}).json()["data"] == []
+    assert (
+        client.get(f"/v1/event_subscriptions/{ok.token}/attempts", {"status": "PENDING"}).json()["data"] == []
+    )
     bad = client.get(f"/v1/events/{event.token}/attempts", {"status": "DONE"})
     assert bad.status_code == 400 and "status" in bad.json()["errors"]
 
@@ -87,7 +109,12 @@ def test_another_accounts_event_and_subscription_are_404(globex, delivered):
     assert client.post(f"/v1/events/{event.token}/event_subscriptions/{ok.token}/resend").status_code == 404
     assert client.post(f"/v1/event_subscriptions/{ok.token}/recover").status_code == 404
     assert client.post(f"/v1/event_subscriptions/{ok.token}/replay_missing").status_code == 404
-    assert client.post(f"/v1/simulate/event_subscriptions/{ok.token}/send_example", {}, format="json").status_code == 404
+    assert (
+        client.post(
+            f"/v1/simulate/event_subscriptions/{ok.token}/send_example", {}, format="json"
+        ).status_code
+        == 404
+    )
 
 
 def test_resend_is_202_with_an_empty_body_and_queues_an_attempt(acme, delivered, receiver):
@@ -101,14 +128,18 @@ def test_resend_is_202_with_an_empty_body_and_queues_an_attempt(acme, delivered,
     assert len(receiver.wait_for(2)) == 2
 
 
-def test_recover_and_replay_are_accepted_repeatedly_and_queue_jobs(acme, delivered, kicks, django_capture_on_commit_callbacks):
+def test_recover_and_replay_are_accepted_repeatedly_and_queue_jobs(
+    acme, delivered, kicks, django_capture_on_commit_callbacks
+):
     _, _, down = delivered
     client = acme.client()
     begin = (timezone.now() - timedelta(hours=1)).isoformat()
     end = (timezone.now() + timedelta(minutes=1)).isoformat()
     with django_capture_on_commit_callbacks(execute=True):
         for _ in range(2):
-            response = client.post(f"/v1/event_subscriptions/{down.token}/recover?begin={begin.replace('+', '%2B')}&end={end.replace('+', '%2B')}")
+            response = client.post(
+                f"/v1/event_subscriptions/{down.token}/recover?begin={begin.replace('+', '%2B')}&end={end.replace('+', '%2B')}"
+            )
             assert response.status_code == 202 and response.content == b""
         assert client.post(f"/v1/event_subscriptions/{down.token}/replay_missing").status_code == 202
     assert RecoveryJob.objects.filter(subscription=down, kind="recover").count() == 1
@@ -118,7 +149,9 @@ def test_recover_and_replay_are_accepted_repeatedly_and_queue_jobs(acme, deliver
 
 def test_a_window_over_the_limit_is_400(acme, delivered):
     _, ok, _ = delivered
-    response = acme.client().post(f"/v1/event_subscriptions/{ok.token}/recover?begin=2024-01-01T00:00:00Z&end=2024-02-01T00:00:00Z")
+    response = acme.client().post(
+        f"/v1/event_subscriptions/{ok.token}/recover?begin=2024-01-01T00:00:00Z&end=2024-02-01T00:00:00Z"
+    )
     assert response.status_code == 400 and "begin" in response.json()["errors"]
 
 

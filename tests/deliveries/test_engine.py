@@ -1,5 +1,6 @@
 """The engine against real loopback receivers: outcomes, retries, 410, Retry-After, timeouts, redirects,
 capped responses, fairness between subscriptions, statements per delivered message, leases."""
+
 from __future__ import annotations
 
 import time
@@ -28,7 +29,11 @@ def test_success_records_one_attempt_and_a_successful_message(acme, event_types,
     deliver()
     message = _message()
     assert message.status == MessageStatus.SUCCESS and message.attempt_count == 1
-    assert message.succeeded_at is not None and message.next_attempt_at is None and message.lease_expires_at is None
+    assert (
+        message.succeeded_at is not None
+        and message.next_attempt_at is None
+        and message.lease_expires_at is None
+    )
     [attempt] = MessageAttempt.objects.all()
     assert attempt.status == AttemptStatus.SUCCESS and attempt.response_status_code == 200
     assert attempt.response_body == '{"received":true}' and attempt.url == subscription.url
@@ -70,7 +75,11 @@ def test_failed_after_the_whole_schedule(acme, event_types, receiver):
     for offset in (0, 10, 30, 70):
         deliver(now=now + timedelta(seconds=offset))
     message = _message()
-    assert message.status == MessageStatus.FAILED and message.attempt_count == 4 and message.next_attempt_at is None
+    assert (
+        message.status == MessageStatus.FAILED
+        and message.attempt_count == 4
+        and message.next_attempt_at is None
+    )
     assert deliver(now=now + timedelta(days=1)) == 0
     assert len(receiver.requests) == 4
 
@@ -83,12 +92,16 @@ def test_410_gone_disables_the_subscription_at_once_and_tells_the_account(acme, 
     deliver()
     gone.refresh_from_db()
     assert gone.disabled and gone.disabled_reason == "gone"
-    assert set(Message.objects.filter(subscription=gone).values_list("status", flat=True)) == {MessageStatus.FAILED}
+    assert set(Message.objects.filter(subscription=gone).values_list("status", flat=True)) == {
+        MessageStatus.FAILED
+    }
     notice = Event.objects.get(event_type_id="event_subscription.disabled")
     assert notice.payload["event_subscription_token"] == gone.token and notice.payload["reason"] == "gone"
 
 
-def test_the_disabled_notice_reaches_the_accounts_other_subscriptions(acme, event_types, receiver, receiver_factory):
+def test_the_disabled_notice_reaches_the_accounts_other_subscriptions(
+    acme, event_types, receiver, receiver_factory
+):
     watcher = receiver_factory()
     subscribe(acme.account, receiver.url, event_types=["card.created"])
     subscribe(acme.account, watcher.url)
@@ -108,7 +121,9 @@ def test_the_disabled_notice_reaches_the_accounts_other_subscriptions(acme, even
         (500, "15", 10.0),  # only 429 and 503 carry a meaningful Retry-After
     ],
 )
-def test_retry_after_is_honoured_within_the_scheduled_delay_and_twice_it(acme, event_types, receiver, status, retry_after, expected):
+def test_retry_after_is_honoured_within_the_scheduled_delay_and_twice_it(
+    acme, event_types, receiver, status, retry_after, expected
+):
     subscribe(acme.account, receiver.url)
     receiver.behaviour.statuses = [status]
     receiver.behaviour.headers = {"Retry-After": retry_after}
@@ -123,7 +138,9 @@ def test_retry_after_as_an_http_date(acme, event_types, receiver):
 
     subscribe(acme.account, receiver.url)
     receiver.behaviour.statuses = [503]
-    receiver.behaviour.headers = {"Retry-After": format_datetime(timezone.now() + timedelta(seconds=16), usegmt=True)}
+    receiver.behaviour.headers = {
+        "Retry-After": format_datetime(timezone.now() + timedelta(seconds=16), usegmt=True)
+    }
     send_event(acme.account)
     now = timezone.now()
     deliver(now=now)
@@ -195,7 +212,9 @@ def test_ssrf_guard_refuses_an_address_outside_the_allow_list(acme, event_types,
     assert other.requests == []
 
 
-def test_ssrf_guard_checks_the_address_a_host_name_resolves_to_at_send_time(acme, event_types, receiver, settings):
+def test_ssrf_guard_checks_the_address_a_host_name_resolves_to_at_send_time(
+    acme, event_types, receiver, settings
+):
     subscribe(acme.account, f"http://localhost:{receiver.port}/hook")  # allowed when saved
     settings.EVENTHUB_SSRF_ALLOW = ["127.0.0.2"]  # localhost now resolves to an address the policy refuses
     send_event(acme.account)
@@ -311,7 +330,9 @@ def test_a_stalled_worker_does_not_overwrite_the_message_another_worker_took(acm
     assert MessageAttempt.objects.count() == 2
 
 
-def test_a_loop_out_of_budget_hands_over_even_when_caps_keep_its_claims_small(acme, event_types, receiver, monkeypatch):
+def test_a_loop_out_of_budget_hands_over_even_when_caps_keep_its_claims_small(
+    acme, event_types, receiver, monkeypatch
+):
     """Subscriptions at their concurrency cap never fill a claim batch; a loop that stops for its time
     budget while work is still flowing must still wake a successor (else delivery stalls until a sweep)."""
     from deliveries import tasks
@@ -330,7 +351,9 @@ def test_a_loop_out_of_budget_hands_over_even_when_caps_keep_its_claims_small(ac
 
 
 @pytest.mark.django_db(transaction=True)  # the late record runs on the sending thread's own connection
-def test_a_hanging_send_is_detached_from_its_loop_and_records_its_own_outcome(acme, event_types, receiver_factory):
+def test_a_hanging_send_is_detached_from_its_loop_and_records_its_own_outcome(
+    acme, event_types, receiver_factory
+):
     """With detach_after (as the worker runs it), a loop does not wait for a send that hangs until the
     timeout: it returns at once, and the send's attempt is recorded when the timeout ends it."""
     hanging = receiver_factory()
@@ -347,4 +370,8 @@ def test_a_hanging_send_is_detached_from_its_loop_and_records_its_own_outcome(ac
     [attempt] = MessageAttempt.objects.all()
     assert attempt.status == AttemptStatus.FAILED and attempt.response_status_code == 0 and attempt.error
     message = _message()
-    assert message.status == MessageStatus.PENDING and message.schedule_step == 1 and message.lease_expires_at is None
+    assert (
+        message.status == MessageStatus.PENDING
+        and message.schedule_step == 1
+        and message.lease_expires_at is None
+    )

@@ -1,4 +1,5 @@
 """Fan-out: one message per enabled, matching subscription of the event's account, one kick per commit."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,7 +26,9 @@ def test_one_message_per_enabled_matching_subscription_of_the_account(acme, glob
     assert all(m.created == event.created and m.account_id == acme.account.id for m in messages)
 
 
-def test_a_batch_sends_one_kick_after_commit_and_none_before(acme, event_types, kicks, django_capture_on_commit_callbacks):
+def test_a_batch_sends_one_kick_after_commit_and_none_before(
+    acme, event_types, kicks, django_capture_on_commit_callbacks
+):
     subscribe(acme.account, URL)
     subscribe(acme.account, URL)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -37,7 +40,9 @@ def test_a_batch_sends_one_kick_after_commit_and_none_before(acme, event_types, 
     assert kicks == ["deliveries.deliver_due"]
 
 
-def test_fanout_costs_one_subscription_query_and_one_insert(acme, event_types, django_assert_num_queries, monkeypatch):
+def test_fanout_costs_one_subscription_query_and_one_insert(
+    acme, event_types, django_assert_num_queries, monkeypatch
+):
     from deliveries.services.fanout import create_messages
     from eventhub.models import Event
 

@@ -1,4 +1,5 @@
 """Resend, recover, replay missing and send example, at the service level against real receivers."""
+
 from __future__ import annotations
 
 import json
@@ -54,7 +55,9 @@ def test_resend_creates_the_message_when_there_was_none(acme, event_types, recei
     assert json.loads(receiver.wait_for(1)[0].body)["event_type"] == "card.created"
 
 
-def test_resend_refuses_another_accounts_event_a_filtered_type_and_a_disabled_subscription(acme, globex, event_types):
+def test_resend_refuses_another_accounts_event_a_filtered_type_and_a_disabled_subscription(
+    acme, globex, event_types
+):
     theirs = send_event(globex.account)
     subscription = subscribe(acme.account, "http://127.0.0.1:9/hook", event_types=["balance.updated"])
     with pytest.raises(NotFound):
@@ -81,7 +84,9 @@ def test_recover_reschedules_failed_messages_only(acme, event_types, receiver):
     count = recovery.recover_messages(subscription, now - timedelta(hours=1), now + timedelta(hours=1), now)
     assert count == 1
     failed.refresh_from_db()
-    assert failed.status == MessageStatus.PENDING and failed.schedule_step == 0 and failed.next_attempt_at == now
+    assert (
+        failed.status == MessageStatus.PENDING and failed.schedule_step == 0 and failed.next_attempt_at == now
+    )
     assert Message.objects.get(event=ok_event).status == MessageStatus.SUCCESS
     assert not Message.objects.filter(event=missing_event).exists()
     receiver.behaviour.default_status = 200
@@ -116,18 +121,29 @@ def test_replay_missing_creates_messages_only_for_events_without_one(acme, event
     failed_before = Message.objects.get(event=failing)
     assert failed_before.status == MessageStatus.FAILED
     now = timezone.now()
-    count = recovery.replay_missing_messages(subscription, now - timedelta(hours=1), now + timedelta(seconds=1), now)
+    count = recovery.replay_missing_messages(
+        subscription, now - timedelta(hours=1), now + timedelta(seconds=1), now
+    )
     assert count == 2
-    assert set(Message.objects.filter(subscription=subscription, status=MessageStatus.PENDING).values_list("event_id", flat=True)) == {
-        e.id for e in missed
-    }
+    assert set(
+        Message.objects.filter(subscription=subscription, status=MessageStatus.PENDING).values_list(
+            "event_id", flat=True
+        )
+    ) == {e.id for e in missed}
     failed_before.refresh_from_db()
     assert failed_before.status == MessageStatus.FAILED  # replay never touches failed messages
     assert Message.objects.get(event=delivered).status == MessageStatus.SUCCESS
-    assert recovery.replay_missing_messages(subscription, now - timedelta(hours=1), now + timedelta(seconds=1), now) == 0
+    assert (
+        recovery.replay_missing_messages(
+            subscription, now - timedelta(hours=1), now + timedelta(seconds=1), now
+        )
+        == 0
+    )
 
 
-def test_a_request_while_an_equal_job_is_queued_or_running_returns_that_job(acme, event_types, kicks, django_capture_on_commit_callbacks):
+def test_a_request_while_an_equal_job_is_queued_or_running_returns_that_job(
+    acme, event_types, kicks, django_capture_on_commit_callbacks
+):
     subscription = subscribe(acme.account, "http://127.0.0.1:9/hook")
     now = timezone.now()
     begin, end = now - timedelta(hours=2), now
@@ -173,7 +189,12 @@ def test_recovery_touches_at_most_the_message_cap(acme, event_types, receiver, s
         send_event(acme.account)
     set_disabled(subscription, False)
     now = timezone.now()
-    assert recovery.replay_missing_messages(subscription, now - timedelta(hours=1), now + timedelta(seconds=1), now) == 3
+    assert (
+        recovery.replay_missing_messages(
+            subscription, now - timedelta(hours=1), now + timedelta(seconds=1), now
+        )
+        == 3
+    )
 
 
 def test_send_example_delivers_the_types_example_as_an_example(acme, event_types, receiver):
@@ -183,7 +204,10 @@ def test_send_example_delivers_the_types_example_as_an_example(acme, event_types
     deliver()
     [got] = receiver.wait_for(1)
     assert json.loads(got.body) == {"card_token": "c1", "event_type": "card.updated"}
-    assert Webhook(current_secret(subscription)).verify(got.body.decode(), got.headers)["event_type"] == "card.updated"
+    assert (
+        Webhook(current_secret(subscription)).verify(got.body.decode(), got.headers)["event_type"]
+        == "card.updated"
+    )
     assert MessageAttempt.objects.get().status == AttemptStatus.SUCCESS
     assert not Event.objects.filter(is_example=False).exists()
 

@@ -1,5 +1,6 @@
 """What a receiver gets: the payload as the body, Standard Webhooks headers that verify with the
 standardwebhooks, svix and lithic libraries, both secrets signing during a rotation's grace period."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ def _verify_everywhere(secret: str, body: bytes, headers: dict[str, str]) -> dic
     return lithic.Lithic(api_key="x", webhook_secret=secret).webhooks.unwrap(body.decode(), headers=headers)
 
 
-def test_delivery_body_is_the_payload_and_signature_verifies_with_three_libraries(acme, event_types, receiver):
+def test_delivery_body_is_the_payload_and_signature_verifies_with_three_libraries(
+    acme, event_types, receiver
+):
     subscription = subscribe(acme.account, receiver.url)
     event = send_event(acme.account, card_token="card_42")
     assert deliver() == 1

@@ -1,4 +1,5 @@
 """The beat sweeper: wakes the lanes that have due work, hands expired leases back, re-queues lost jobs."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -47,12 +48,22 @@ def test_a_job_whose_task_was_lost_is_queued_again_and_a_dead_run_is_failed(acme
     subscription = subscribe(acme.account, "http://127.0.0.1:9/hook")
     now = timezone.now()
     lost = RecoveryJob.objects.create(
-        account=acme.account, subscription=subscription, kind="recover", begin=now - timedelta(hours=1), end=now,
+        account=acme.account,
+        subscription=subscription,
+        kind="recover",
+        begin=now - timedelta(hours=1),
+        end=now,
         created=now - timedelta(minutes=2),
     )
     dead = RecoveryJob.objects.create(
-        account=acme.account, subscription=subscription, kind="replay_missing", begin=now - timedelta(hours=1), end=now,
-        created=now - timedelta(hours=1), status=RecoveryStatus.RUNNING, started_at=now - timedelta(hours=1),
+        account=acme.account,
+        subscription=subscription,
+        kind="replay_missing",
+        begin=now - timedelta(hours=1),
+        end=now,
+        created=now - timedelta(hours=1),
+        status=RecoveryStatus.RUNNING,
+        started_at=now - timedelta(hours=1),
     )
     assert sweep(now)["requeued_jobs"] == 1
     assert kicks == ["deliveries.run_recovery_job"]

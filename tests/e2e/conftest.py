@@ -8,6 +8,7 @@ The broker is a parameter of these suites (and tests/faults): CELERY_BROKER_URL,
 runs them on Redis and again on RabbitMQ (`.ci/run`, `make test-e2e`); tests that restart a particular
 broker skip when the parameter names another.
 """
+
 from __future__ import annotations
 
 import os
@@ -80,9 +81,25 @@ class Worker:
     def start(self, timeout: float = 30.0) -> Worker:
         env = hub_process_env(**self.env)
         command = [
-            sys.executable, "-m", "celery", "-A", "eventhub", "worker", "-Q", "default,deliveries,retries",
-            "--pool", "threads", "-c", "8", "-l", "info", "-n", f"e2e-{uuid.uuid4().hex[:6]}@%h",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "eventhub",
+            "worker",
+            "-Q",
+            "default,deliveries,retries",
+            "--pool",
+            "threads",
+            "-c",
+            "8",
+            "-l",
+            "info",
+            "-n",
+            f"e2e-{uuid.uuid4().hex[:6]}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
         ]
         if self.beat:
             command += ["-B", "--schedule", str(self.log.with_suffix(".beat"))]
@@ -115,7 +132,9 @@ class Worker:
         self.kill()
 
     def tail(self, lines: int = 60) -> str:
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+        return (
+            "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+        )
 
 
 @pytest.fixture(scope="session")

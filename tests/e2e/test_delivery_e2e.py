@@ -1,4 +1,5 @@
 """End to end: the API, a real Celery worker, real receivers, the unmodified lithic SDK."""
+
 from __future__ import annotations
 
 import json
@@ -37,7 +38,8 @@ def test_a_published_event_reaches_the_receiver_signed(hub_worker, live_server, 
     [got] = receiver.wait_for(1, timeout=20)
     secret = client.events.subscriptions.retrieve_secret(subscription.token).secret
     assert client.webhooks.unwrap(got.body.decode(), headers=got.headers, secret=secret) == {
-        "card_token": "card_e2e", "event_type": "card.created",
+        "card_token": "card_e2e",
+        "event_type": "card.created",
     }
     [attempt] = wait_until(lambda: attempts(client, event["token"]), message="the attempt to be recorded")
     assert attempt.status == "SUCCESS" and attempt.event_subscription_token == subscription.token
@@ -49,7 +51,9 @@ def test_every_lithic_sdk_method_against_the_hub(hub_worker, live_server, acme, 
 
     subscription = subs.create(url=receiver.url, description="e2e", event_types=["card.created"])
     assert subs.retrieve(subscription.token).description == "e2e"
-    updated = subs.update(subscription.token, url=receiver.url, description="both", event_types=["card.created", "card.updated"])
+    updated = subs.update(
+        subscription.token, url=receiver.url, description="both", event_types=["card.created", "card.updated"]
+    )
     assert updated.event_types == ["card.created", "card.updated"]
     assert subscription.token in [s.token for s in subs.list()]
     old_secret = subs.retrieve_secret(subscription.token).secret
@@ -84,11 +88,16 @@ def test_every_lithic_sdk_method_against_the_hub(hub_worker, live_server, acme, 
     receiver.behaviour.default_status = 500
     failing = publish(live_server, acme.key, "card.created", {"card_token": "c2"})
     wait_until(lambda: len(attempts(client, failing["token"], "FAILED")) == 4, message="four failed attempts")
-    wait_until(lambda: Message.objects.get(event__token=failing["token"]).status == MessageStatus.FAILED, message="FAILED")
+    wait_until(
+        lambda: Message.objects.get(event__token=failing["token"]).status == MessageStatus.FAILED,
+        message="FAILED",
+    )
     receiver.behaviour.default_status = 200
     begin = datetime.now(UTC) - timedelta(hours=1)
     subs.recover(subscription.token, begin=begin, end=datetime.now(UTC) + timedelta(minutes=1))
-    wait_until(lambda: attempts(client, failing["token"], "SUCCESS"), message="the recovered message to succeed")
+    wait_until(
+        lambda: attempts(client, failing["token"], "SUCCESS"), message="the recovered message to succeed"
+    )
 
     # Replay missing: an event published while the subscription was disabled is delivered afterwards.
     subs.update(subscription.token, url=receiver.url, disabled=True)

@@ -1,5 +1,6 @@
 """A worker SIGKILLed mid-delivery loses nothing: the lease runs out, beat's sweeper wakes a new worker,
 the message is claimed again and delivered (at least once: the receiver may see it twice)."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,12 @@ def _schedule_the_sweeper() -> None:
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     for entry in PERIODIC_TASKS:
-        interval, _ = IntervalSchedule.objects.get_or_create(every=entry["every_seconds"], period=IntervalSchedule.SECONDS)
-        PeriodicTask.objects.update_or_create(name=entry["name"], defaults={"task": entry["task"], "interval": interval})
+        interval, _ = IntervalSchedule.objects.get_or_create(
+            every=entry["every_seconds"], period=IntervalSchedule.SECONDS
+        )
+        PeriodicTask.objects.update_or_create(
+            name=entry["name"], defaults={"task": entry["task"], "interval": interval}
+        )
 
 
 def test_a_worker_killed_mid_delivery_loses_nothing(worker_factory, acme, event_types, receiver):
@@ -40,4 +45,6 @@ def test_a_worker_killed_mid_delivery_loses_nothing(worker_factory, acme, event_
     )
     again = receiver.requests[1]
     assert again.headers["webhook-id"] == first.headers["webhook-id"] == message.token
-    assert list(MessageAttempt.objects.filter(message=message).values_list("status", flat=True)) == [AttemptStatus.SUCCESS]
+    assert list(MessageAttempt.objects.filter(message=message).values_list("status", flat=True)) == [
+        AttemptStatus.SUCCESS
+    ]

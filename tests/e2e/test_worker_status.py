@@ -16,10 +16,20 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def worker_status() -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-           "EVENTHUB_VAR_DIR": str(settings.VAR_DIR)}
-    return subprocess.run([sys.executable, "manage.py", "worker_status", "--json", "--timeout", "3"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        "EVENTHUB_VAR_DIR": str(settings.VAR_DIR),
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "worker_status", "--json", "--timeout", "3"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_worker_status_lists_a_running_worker_and_fails_without_one(worker_factory):

@@ -1,4 +1,5 @@
 """Accounts and API keys: hashed storage, both header forms, revocation, staff-only routes, the command."""
+
 from __future__ import annotations
 
 import json

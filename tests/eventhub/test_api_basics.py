@@ -1,4 +1,5 @@
 """Cross-cutting API behaviour: JSON errors, no slash redirects, the catalog API, health and OpenAPI."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,11 +36,18 @@ def test_catalog_is_readable_by_accounts_and_editable_by_staff(acme, staff_clien
     assert len(listed["data"]) == 3 and listed["has_more"] is True
     nxt = client.get("/v1/event_types", {"page_size": 3, "starting_after": listed["data"][-1]["name"]}).json()
     assert listed["data"][-1]["name"] < nxt["data"][0]["name"]
-    assert "legacy.thing.happened" not in [t["name"] for t in client.get("/v1/event_types", {"page_size": 100}).json()["data"]]
+    assert "legacy.thing.happened" not in [
+        t["name"] for t in client.get("/v1/event_types", {"page_size": 100}).json()["data"]
+    ]
 
     created = staff_client.post(
         "/v1/event_types",
-        {"name": "invoice.paid", "category": "billing", "schema": {"type": "object"}, "example": {"id": "i1"}},
+        {
+            "name": "invoice.paid",
+            "category": "billing",
+            "schema": {"type": "object"},
+            "example": {"id": "i1"},
+        },
         format="json",
     )
     assert created.status_code == 201, created.content

@@ -1,4 +1,5 @@
 """GET /v1/events: cursor pages both ways, filters, and the official lithic SDK driving it unmodified."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -51,12 +52,17 @@ def test_filters_begin_end_and_event_types(acme, event_types):
     created = make_events(acme.account, 6, start=start)
     shipped = make_events(acme.account, 2, "card.shipped", start=start + timedelta(seconds=100))
     client = acme.client()
-    window = {"begin": (start + timedelta(seconds=2)).isoformat(), "end": (start + timedelta(seconds=5)).isoformat()}
+    window = {
+        "begin": (start + timedelta(seconds=2)).isoformat(),
+        "end": (start + timedelta(seconds=5)).isoformat(),
+    }
     data = client.get("/v1/events", window).json()["data"]
     assert [e["token"] for e in data] == list(reversed(created[2:5]))
     typed = client.get("/v1/events", {"event_types": "card.shipped,balance.updated"}).json()["data"]
     assert {e["token"] for e in typed} == set(shipped)
-    zulu = client.get("/v1/events", {"begin": (start + timedelta(seconds=100)).strftime("%Y-%m-%dT%H:%M:%SZ")}).json()
+    zulu = client.get(
+        "/v1/events", {"begin": (start + timedelta(seconds=100)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    ).json()
     assert {e["token"] for e in zulu["data"]} == set(shipped)
 
 
@@ -101,7 +107,9 @@ def test_staff_key_sees_every_account_and_can_narrow_to_one(acme, globex, event_
 @pytest.mark.django_db(transaction=True)
 def test_lithic_sdk_lists_pages_both_ways_and_retrieves_in_strict_mode(live_server, acme, event_types):
     tokens = make_events(acme.account, 5, "card.created") + make_events(acme.account, 2, "balance.updated")
-    client = lithic.Lithic(api_key=acme.key, base_url=live_server.url, _strict_response_validation=True, max_retries=0)
+    client = lithic.Lithic(
+        api_key=acme.key, base_url=live_server.url, _strict_response_validation=True, max_retries=0
+    )
 
     listed = [e.token for e in client.events.list(page_size=2)]
     newest_first = list(reversed(tokens[:5])), list(reversed(tokens[5:]))

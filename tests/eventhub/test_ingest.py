@@ -1,4 +1,5 @@
 """Ingest through POST /v1/events: each validation rule with its error body, idempotency, the batch form."""
+
 from __future__ import annotations
 
 import threading
@@ -36,10 +37,26 @@ def test_publish_returns_201_with_the_event_as_get_shows_it(acme, event_types):
         ({"event_type": "card.created"}, "payload", "required"),
         ({"event_type": "card.created", "payload": [1, 2]}, "payload", "JSON object"),
         ({"event_type": "card.created", "payload": "text"}, "payload", "JSON object"),
-        ({"event_type": "card.created", "payload": {"event_type": "card.updated"}}, "payload.event_type", "Must equal"),
-        ({"event_type": "configuration.commitment.created", "payload": {"id": "c1"}}, "payload", "'amount' is a required property"),
-        ({"event_type": "configuration.commitment.created", "payload": {"id": "c1", "amount": -5}}, "payload.amount", "minimum"),
-        ({"event_type": "configuration.commitment.deleted", "payload": {"name": "x"}}, "payload.id", "Entity events need"),
+        (
+            {"event_type": "card.created", "payload": {"event_type": "card.updated"}},
+            "payload.event_type",
+            "Must equal",
+        ),
+        (
+            {"event_type": "configuration.commitment.created", "payload": {"id": "c1"}},
+            "payload",
+            "'amount' is a required property",
+        ),
+        (
+            {"event_type": "configuration.commitment.created", "payload": {"id": "c1", "amount": -5}},
+            "payload.amount",
+            "minimum",
+        ),
+        (
+            {"event_type": "configuration.commitment.deleted", "payload": {"name": "x"}},
+            "payload.id",
+            "Entity events need",
+        ),
     ],
 )
 def test_invalid_submissions_are_400_naming_the_field(acme, event_types, body, field, fragment):
@@ -49,11 +66,18 @@ def test_invalid_submissions_are_400_naming_the_field(acme, event_types, body, f
     assert field in data["errors"], data
     assert fragment in " ".join(data["errors"][field])
     assert data["message"]
-    assert not Event.objects.filter(account=acme.account).exclude(event_type="ingest.validation_failure").exists()
+    assert (
+        not Event.objects.filter(account=acme.account)
+        .exclude(event_type="ingest.validation_failure")
+        .exists()
+    )
 
 
 def test_a_rejected_submission_emits_an_ingest_validation_failure_event(acme, event_types):
-    post(acme.client(), {"event_type": "configuration.commitment.created", "payload": {"id": "c1"}, "idempotency_key": "k1"})
+    post(
+        acme.client(),
+        {"event_type": "configuration.commitment.created", "payload": {"id": "c1"}, "idempotency_key": "k1"},
+    )
     failure = Event.objects.get(account=acme.account, event_type="ingest.validation_failure")
     assert failure.payload["rejected_event_type"] == "configuration.commitment.created"
     assert failure.payload["idempotency_key"] == "k1"
@@ -76,8 +100,12 @@ def test_warn_mode_accepts_and_records_schema_problems(acme, event_types):
 
 def test_same_idempotency_key_returns_the_original_event(acme, event_types):
     client = acme.client()
-    first = post(client, {"event_type": "card.created", "payload": {"card_token": "a"}}, HTTP_IDEMPOTENCY_KEY="key-1")
-    again = post(client, {"event_type": "card.created", "payload": {"card_token": "b"}}, HTTP_IDEMPOTENCY_KEY="key-1")
+    first = post(
+        client, {"event_type": "card.created", "payload": {"card_token": "a"}}, HTTP_IDEMPOTENCY_KEY="key-1"
+    )
+    again = post(
+        client, {"event_type": "card.created", "payload": {"card_token": "b"}}, HTTP_IDEMPOTENCY_KEY="key-1"
+    )
     assert first.status_code == 201 and again.status_code == 200
     assert again.json() == first.json()
     assert Event.objects.filter(account=acme.account, idempotency_key="key-1").count() == 1
@@ -98,7 +126,9 @@ def test_parallel_publishes_with_one_key_make_one_event(acme, event_types):
 
     def worker():
         try:
-            results.append(publish(acme.account, "card.created", {"card_token": "p"}, idempotency_key="race").event.token)
+            results.append(
+                publish(acme.account, "card.created", {"card_token": "p"}, idempotency_key="race").event.token
+            )
         except Exception as exc:  # collected and asserted below
             errors.append(exc)
         finally:
@@ -124,7 +154,9 @@ def test_batch_publishes_all_items(acme, event_types):
 
 def test_batch_with_one_bad_item_names_it_and_writes_nothing(acme, event_types):
     items = [{"event_type": "card.created", "payload": {"card_token": str(i)}} for i in range(4)]
-    items.insert(2, {"event_type": "configuration.commitment.created", "payload": {"id": "c", "amount": "lots"}})
+    items.insert(
+        2, {"event_type": "configuration.commitment.created", "payload": {"id": "c", "amount": "lots"}}
+    )
     response = post(acme.client(), {"events": items})
     assert response.status_code == 400
     errors = response.json()["errors"]
@@ -173,7 +205,10 @@ def test_out_of_order_entity_update_does_not_overwrite_newer_state(acme, event_t
     now = timezone.now()
     publish(acme.account, "configuration.commitment.updated", {"id": "c2", "amount": 2}, occurred_at=now)
     late = publish(
-        acme.account, "configuration.commitment.updated", {"id": "c2", "amount": 1}, occurred_at=now - timedelta(minutes=5)
+        acme.account,
+        "configuration.commitment.updated",
+        {"id": "c2", "amount": 1},
+        occurred_at=now - timedelta(minutes=5),
     ).event
     assert late.previous_state is None
     assert Entity.objects.get(entity_id="c2").data["amount"] == 2

@@ -1,4 +1,5 @@
 """`manage.py load_catalog` loads every pack idempotently and ingest accepts every pack's example."""
+
 from __future__ import annotations
 
 from io import StringIO

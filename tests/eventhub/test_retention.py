@@ -1,4 +1,5 @@
 """Retention removes what is older than the account's retention, in batches, and nothing newer."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.django_db
 def _bulk_events(account, event_type, count, created):
     Event.objects.bulk_create(
         [
-            Event(account=account, event_type=event_type, payload={"i": i}, created=created, occurred_at=created)
+            Event(
+                account=account, event_type=event_type, payload={"i": i}, created=created, occurred_at=created
+            )
             for i in range(count)
         ],
         batch_size=5000,

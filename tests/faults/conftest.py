@@ -1,5 +1,6 @@
 """Fault-injection fixtures: real workers (from the e2e fixtures), receivers, a stream publisher, and
 service control that always leaves PostgreSQL and Redis running as it found them."""
+
 from __future__ import annotations
 
 import subprocess
@@ -53,7 +54,9 @@ class StreamResult:
 def publish_stream(account, batches: int, per_batch: int, between=None) -> int:
     """Publish `batches` batches of `per_batch` events; `between(i)` injects the fault after batch i."""
     for batch in range(batches):
-        publish_batch(account, [Submission("card.created", {"card_token": f"{batch}-{i}"}) for i in range(per_batch)])
+        publish_batch(
+            account, [Submission("card.created", {"card_token": f"{batch}-{i}"}) for i in range(per_batch)]
+        )
         if between:
             between(batch)
     return batches * per_batch
@@ -62,7 +65,9 @@ def publish_stream(account, batches: int, per_batch: int, between=None) -> int:
 def drain_and_count(fault: str, receivers, started: float, timeout: float = 180.0) -> StreamResult:
     """Wait until no message is pending, then compare what the database says with what receivers saw."""
     wait_until(
-        lambda: not Message.objects.filter(status__in=[MessageStatus.PENDING, MessageStatus.SENDING]).exists(),
+        lambda: (
+            not Message.objects.filter(status__in=[MessageStatus.PENDING, MessageStatus.SENDING]).exists()
+        ),
         timeout=timeout,
         interval=0.5,
         message=f"{fault}: every message to reach a final state",
@@ -86,7 +91,12 @@ def drain_and_count(fault: str, receivers, started: float, timeout: float = 180.
 
 
 def redis_up() -> bool:
-    return subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, text=True).stdout.strip() == "PONG"
+    return (
+        subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, text=True
+        ).stdout.strip()
+        == "PONG"
+    )
 
 
 def restart_redis(flush_db: int | None = None) -> None:
@@ -97,7 +107,9 @@ def restart_redis(flush_db: int | None = None) -> None:
     subprocess.run(REDIS_START, shell=True, check=True, timeout=20)
     wait_until(redis_up, timeout=20, message="Redis to start again")
     if flush_db is not None:
-        subprocess.run(["redis-cli", "-h", "127.0.0.1", "-n", str(flush_db), "flushdb"], capture_output=True, timeout=10)
+        subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-n", str(flush_db), "flushdb"], capture_output=True, timeout=10
+        )
 
 
 @pytest.fixture

@@ -65,8 +65,14 @@ class Cluster:
             env["EVENTHUB_BIND"] = f"127.0.0.1:{port}"
         log = home / f"{kind}.log"
         with open(log, "ab") as out:
-            process = subprocess.Popen(command_line(kind, env), cwd=home, env=env, stdout=out,
-                                       stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                command_line(kind, env),
+                cwd=home,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.processes.append(HubProcess(kind, host, process, log, port))
         return self.processes[-1]
 

@@ -1,5 +1,6 @@
 """Faults during a stream of 2,000 deliveries: every message ends delivered, none lost, and duplicates
 only where at-least-once permits them (a worker killed between the HTTP call and its record)."""
+
 from __future__ import annotations
 
 import time
@@ -24,7 +25,9 @@ def _subscribed(account, receiver_factory, count=SUBSCRIPTIONS):
     return receivers
 
 
-def test_worker_sigkilled_five_times_during_the_stream(beat_schedule, worker_factory, acme, event_types, receiver_factory):
+def test_worker_sigkilled_five_times_during_the_stream(
+    beat_schedule, worker_factory, acme, event_types, receiver_factory
+):
     receivers = _subscribed(acme.account, receiver_factory)
     for receiver in receivers:
         receiver.behaviour.delay = 0.02  # keeps deliveries in flight when the kill lands
@@ -49,7 +52,9 @@ def test_worker_sigkilled_five_times_during_the_stream(beat_schedule, worker_fac
     assert result.duplicates <= 5 * settings.EVENTHUB_CLAIM_BATCH * SUBSCRIPTIONS
 
 
-def test_redis_restarted_and_flushed_mid_stream(beat_schedule, redis_restorer, worker_factory, acme, event_types, receiver_factory):
+def test_redis_restarted_and_flushed_mid_stream(
+    beat_schedule, redis_restorer, worker_factory, acme, event_types, receiver_factory
+):
     if not settings.CELERY_BROKER_URL.startswith("redis"):
         pytest.skip("the broker is not Redis (CELERY_BROKER_URL)")
     broker_db = int(urlsplit(settings.CELERY_BROKER_URL).path.lstrip("/") or 0)
@@ -59,7 +64,9 @@ def test_redis_restarted_and_flushed_mid_stream(beat_schedule, redis_restorer, w
 
     def restart_midway(batch: int) -> None:
         if batch in (3, 6):
-            restart_redis(flush_db=broker_db if batch == 6 else None)  # the second time, its queues are gone too
+            restart_redis(
+                flush_db=broker_db if batch == 6 else None
+            )  # the second time, its queues are gone too
             restarts.append(batch)
 
     started = time.monotonic()
@@ -70,7 +77,9 @@ def test_redis_restarted_and_flushed_mid_stream(beat_schedule, redis_restorer, w
     assert result.duplicates == 0  # no worker died: the database claims make every send exactly once
 
 
-def test_two_workers_with_two_beats_deliver_each_message_once(beat_schedule, worker_factory, acme, event_types, receiver_factory):
+def test_two_workers_with_two_beats_deliver_each_message_once(
+    beat_schedule, worker_factory, acme, event_types, receiver_factory
+):
     receivers = _subscribed(acme.account, receiver_factory)
     worker_factory(beat=True)
     worker_factory(beat=True)
@@ -97,7 +106,9 @@ def test_misbehaving_receivers_end_in_a_final_state_without_hurting_a_healthy_on
         create_subscription(acme.account, url=receiver.url)
     worker_factory(beat=True)
     started = time.monotonic()
-    publish_stream(acme.account, 2, 20)  # 40 events x 7 subscriptions (the hanging one costs a timeout per try)
+    publish_stream(
+        acme.account, 2, 20
+    )  # 40 events x 7 subscriptions (the hanging one costs a timeout per try)
     # Here "duplicates" counts the 429 receiver's retries (same webhook-id by design), not double sends.
     result = drain_and_count("misbehaving_receivers", [healthy, throttling, huge], started, timeout=240)
 

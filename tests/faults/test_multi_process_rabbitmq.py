@@ -74,7 +74,9 @@ def _post_batch(base: str, key: str, batch: int) -> None:
         {"event_type": "card.created", "payload": {"card_token": f"{batch}-{i}"}} for i in range(PER_BATCH)
     ]
     request = urllib.request.Request(
-        f"{base}/v1/events", data=json.dumps({"events": events}).encode(), method="POST",
+        f"{base}/v1/events",
+        data=json.dumps({"events": events}).encode(),
+        method="POST",
         headers={"Authorization": key, "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=60) as response:
@@ -90,7 +92,8 @@ def test_two_webs_two_workers_two_beats_on_rabbitmq_survive_a_worker_kill_and_a_
         create_subscription(acme.account, url=receiver.url)
         receiver.behaviour.delay = 0.01  # keeps deliveries in flight when the kill lands
     env = {
-        **os.environ, **WORKER_ENV,
+        **os.environ,
+        **WORKER_ENV,
         "DJANGO_SETTINGS_MODULE": "eventhub.settings",
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": rabbitmq,

@@ -35,8 +35,18 @@ def _get(url: str) -> tuple[int, dict, bytes]:
 
 
 def test_run_hub_serves_through_gunicorn_with_json_404_on_a_fresh_var_dir(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "EVENTHUB_CACHE_URL",
-                                                               "DJANGO_SETTINGS_MODULE", "EVENTHUB_SECRET_KEY")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DATABASE_URL",
+            "CELERY_BROKER_URL",
+            "EVENTHUB_CACHE_URL",
+            "DJANGO_SETTINGS_MODULE",
+            "EVENTHUB_SECRET_KEY",
+        )
+    }
     env.update(
         EVENTHUB_VAR_DIR=str(tmp_path), EVENTHUB_SSRF_ALLOW="127.0.0.1", EVENTHUB_ALLOW_HTTP_HOSTS="127.0.0.1"
     )
@@ -48,8 +58,14 @@ def test_run_hub_serves_through_gunicorn_with_json_404_on_a_fresh_var_dir(tmp_pa
     port = _free_port()
     log = tmp_path / "run_hub.log"
     with open(log, "wb") as out:
-        hub = subprocess.Popen([*manage, "run_hub", "--addr", f"127.0.0.1:{port}"], cwd=REPO, env=env,
-                               stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        hub = subprocess.Popen(
+            [*manage, "run_hub", "--addr", f"127.0.0.1:{port}"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

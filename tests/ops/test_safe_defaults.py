@@ -17,8 +17,14 @@ def settings_in_subprocess(tmp_path, code: str, **env: str) -> subprocess.Comple
         k: v for k, v in os.environ.items() if not k.startswith("EVENTHUB_") and k != "DJANGO_SETTINGS_MODULE"
     }
     clean.update(DJANGO_SETTINGS_MODULE="eventhub.settings", EVENTHUB_VAR_DIR=str(tmp_path), **env)
-    return subprocess.run([sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; {code}"],
-                          cwd=REPO, env=clean, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; {code}"],
+        cwd=REPO,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_without_a_secret_key_one_is_generated_once_under_var_with_mode_0600(tmp_path):

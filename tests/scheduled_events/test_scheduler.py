@@ -84,7 +84,9 @@ def test_datetime_values_with_a_zone_and_without_are_understood(acme, commitment
     closing = create_configuration(
         acme.account, name="scheduled.commitment.closing", entity="Commitment", field="closing", offset=-1
     )
-    commit(acme.account, "basic", None, closing=20310310)  # a number in ISO basic format: planned and fired alike
+    commit(
+        acme.account, "basic", None, closing=20310310
+    )  # a number in ISO basic format: planned and fired alike
     run_scheduler(now())
     planned = dict(config.occurrences.values_list("entity_id", "fire_at"))
     assert planned == {
@@ -92,16 +94,22 @@ def test_datetime_values_with_a_zone_and_without_are_understood(acme, commitment
         "naive": datetime(2031, 3, 9, 10, 0, tzinfo=UTC),
         "date": datetime(2031, 3, 9, 0, 0, tzinfo=UTC),
     }
-    assert dict(closing.occurrences.values_list("entity_id", "fire_at")) == {"basic": datetime(2031, 3, 9, tzinfo=UTC)}
+    assert dict(closing.occurrences.values_list("entity_id", "fire_at")) == {
+        "basic": datetime(2031, 3, 9, tzinfo=UTC)
+    }
     assert run_scheduler(datetime(2031, 3, 9, 12, 0, tzinfo=UTC)).fired == 4
 
 
 def test_a_nested_field_path_is_followed(acme, commitment_types):
-    config = create_configuration(acme.account, name="scheduled.commitment.termEnd", entity="Commitment", field="terms.end", offset=2)
+    config = create_configuration(
+        acme.account, name="scheduled.commitment.termEnd", entity="Commitment", field="terms.end", offset=2
+    )
     commit(acme.account, "c1", None, terms={"end": "2031-05-01"})
     commit(acme.account, "c2", None, terms="not an object")
     run_scheduler(now())
-    assert dict(config.occurrences.values_list("entity_id", "fire_at")) == {"c1": datetime(2031, 5, 3, tzinfo=UTC)}
+    assert dict(config.occurrences.values_list("entity_id", "fire_at")) == {
+        "c1": datetime(2031, 5, 3, tzinfo=UTC)
+    }
 
 
 def test_changing_the_date_moves_the_occurrence(acme, commitment_types):
@@ -205,7 +213,9 @@ def test_deactivating_a_configuration_cancels_its_pending_occurrences(acme, comm
     config = ending_soon(acme.account)
     commit(acme.account, "c1", iso(now() + days(20)))
     run_scheduler(now())
-    config = update_configuration(config, name=NAME, entity="Commitment", field="endDate", offset=-10, active=False)
+    config = update_configuration(
+        config, name=NAME, entity="Commitment", field="endDate", offset=-10, active=False
+    )
     run_scheduler(now())
     assert pending(config) == []
     assert run_scheduler(now() + days(15)).fired == 0

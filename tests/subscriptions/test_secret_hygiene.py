@@ -271,7 +271,11 @@ def test_rotate_encryption_key_moves_legacy_and_old_key_secrets_to_the_first_key
     EventSubscription.objects.filter(pk=subscriptions[0].pk).update(
         secret_encrypted=_legacy_encrypt("whsec_legacy_current", legacy_passphrase),
         previous_secret_encrypted=_legacy_encrypt("whsec_legacy_previous", legacy_passphrase),
-        credentials={"type": "M3TER_SIGNED_REQUEST", "apiKey": "k", "secretEncrypted": _legacy_encrypt("cred", legacy_passphrase)},
+        credentials={
+            "type": "M3TER_SIGNED_REQUEST",
+            "apiKey": "k",
+            "secretEncrypted": _legacy_encrypt("cred", legacy_passphrase),
+        },
     )
     EventSubscription.objects.filter(pk=subscriptions[1].pk).update(
         secret_encrypted=Fernet(old_key.encode()).encrypt(b"whsec_old_key").decode()
@@ -281,7 +285,9 @@ def test_rotate_encryption_key_moves_legacy_and_old_key_secrets_to_the_first_key
     call_command("rotate_encryption_key", "--batch", "2", stdout=output)
     text = output.getvalue()
     assert "2 subscriptions scanned" in text and "3 subscriptions scanned" in text  # progress per batch
-    assert "3 subscriptions, 5 secrets re-encrypted" in text  # 3 of the first, 1 of the second, the third's own
+    assert (
+        "3 subscriptions, 5 secrets re-encrypted" in text
+    )  # 3 of the first, 1 of the second, the third's own
 
     # Only the first key is left (the legacy passphrase changed too): every stored secret still opens.
     settings.EVENTHUB_ENCRYPTION_KEYS = [new_key]
@@ -320,20 +326,39 @@ def test_rotate_encryption_key_reports_secrets_no_key_opens_and_moves_the_rest(a
 )
 def test_production_refuses_to_start_without_its_own_encryption_keys_and_pepper(present):
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTHUB_")}
-    env.update(EVENTHUB_ENV="production", EVENTHUB_SECRET_KEY="s" * 50, DJANGO_SETTINGS_MODULE="eventhub.settings", **present)
-    run = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True, timeout=60)
+    env.update(
+        EVENTHUB_ENV="production",
+        EVENTHUB_SECRET_KEY="s" * 50,
+        DJANGO_SETTINGS_MODULE="eventhub.settings",
+        **present,
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode != 0
     assert "EVENTHUB_ENCRYPTION_KEYS" in run.stderr and "EVENTHUB_API_KEY_PEPPER" in run.stderr
 
 
 def test_production_starts_with_its_own_keys_and_rejects_a_malformed_key():
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENTHUB_")}
-    env.update(EVENTHUB_ENV="production", EVENTHUB_SECRET_KEY="s" * 50, DJANGO_SETTINGS_MODULE="eventhub.settings")
+    env.update(
+        EVENTHUB_ENV="production", EVENTHUB_SECRET_KEY="s" * 50, DJANGO_SETTINGS_MODULE="eventhub.settings"
+    )
     env.update(EVENTHUB_API_KEY_PEPPER="p" * 40, EVENTHUB_ENCRYPTION_KEYS=Fernet.generate_key().decode())
     code = "import django; django.setup(); from django.conf import settings; print(settings.EVENTHUB_API_KEY_PEPPER)"
     ok = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.strip() == "p" * 40
     env["EVENTHUB_ENCRYPTION_KEYS"] = "not-a-fernet-key"
-    bad = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode != 0 and "must be a Fernet key" in bad.stderr

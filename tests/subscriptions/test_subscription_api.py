@@ -1,4 +1,5 @@
 """/v1/event_subscriptions: CRUD, URL policy, secrets and rotation, account isolation."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,9 +25,13 @@ def test_create_with_url_only_gives_all_types_and_empty_description(acme, event_
 def test_create_update_list_delete(acme, event_types):
     client = acme.client()
     token = client.post(
-        "/v1/event_subscriptions", {"url": URL, "event_types": ["card.created"], "description": "d"}, format="json"
+        "/v1/event_subscriptions",
+        {"url": URL, "event_types": ["card.created"], "description": "d"},
+        format="json",
     ).json()["token"]
-    patched = client.patch(f"/v1/event_subscriptions/{token}", {"url": URL, "disabled": True}, format="json").json()
+    patched = client.patch(
+        f"/v1/event_subscriptions/{token}", {"url": URL, "disabled": True}, format="json"
+    ).json()
     assert patched["disabled"] is True and patched["event_types"] == ["card.created"]
     assert EventSubscription.objects.get(token=token).disabled_reason == "manual"
     listed = client.get("/v1/event_subscriptions").json()
@@ -54,7 +59,9 @@ def test_bad_urls_are_400_naming_url(acme, event_types, url, fragment):
 
 
 def test_unknown_event_type_is_400(acme, event_types):
-    response = acme.client().post("/v1/event_subscriptions", {"url": URL, "event_types": ["nope.x"]}, format="json")
+    response = acme.client().post(
+        "/v1/event_subscriptions", {"url": URL, "event_types": ["nope.x"]}, format="json"
+    )
     assert response.status_code == 400 and "nope.x" in response.json()["errors"]["event_types"][0]
 
 

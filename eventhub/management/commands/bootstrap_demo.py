@@ -1,4 +1,5 @@
 """Local first-run setup for `make run`: an admin user and a demo account whose key is kept in var/."""
+
 from __future__ import annotations
 
 import json

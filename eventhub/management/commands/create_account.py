@@ -1,4 +1,5 @@
 """Create an account and its first API key; the key is printed once."""
+
 from __future__ import annotations
 
 import json
@@ -13,7 +14,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--name", help="Account name (required unless --staff).")
-        parser.add_argument("--json", action="store_true", help='Print {"token", "api_key", "key_id"} as JSON.')
+        parser.add_argument(
+            "--json", action="store_true", help='Print {"token", "api_key", "key_id"} as JSON.'
+        )
         parser.add_argument("--staff", action="store_true", help="Issue a staff key not tied to one account.")
 
     def handle(self, *args, **options):

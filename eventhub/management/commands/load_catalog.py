@@ -1,4 +1,5 @@
 """Load the event-type catalog packs shipped in eventhub/catalog/packs (idempotent)."""
+
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
@@ -16,7 +17,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         unknown = set(options["packs"]) - set(available_packs())
         if unknown:
-            raise CommandError(f"Unknown pack(s): {', '.join(sorted(unknown))}. Available: {', '.join(available_packs())}")
+            raise CommandError(
+                f"Unknown pack(s): {', '.join(sorted(unknown))}. Available: {', '.join(available_packs())}"
+            )
         try:
             reports = load_packs(options["packs"] or None, progress=self.stdout.write)
         except PackError as exc:

@@ -33,7 +33,8 @@ class Command(BaseCommand):
             "--dev", action="store_true", help="Django's runserver with autoreload instead of gunicorn."
         )
         parser.add_argument(
-            "--log-level", default=os.environ.get("EVENTHUB_WORKER_LOG_LEVEL", "warning"),
+            "--log-level",
+            default=os.environ.get("EVENTHUB_WORKER_LOG_LEVEL", "warning"),
             help="Worker and beat log level (info shows every task, including the 5-second sweeps).",
         )
         parser.add_argument(
@@ -54,11 +55,35 @@ class Command(BaseCommand):
         commands = {
             "web": web_command(python, options["dev"], options["addr"]),
             "worker": [
-                python, "-m", "celery", "-A", "eventhub", "worker", "-Q", WORKER_QUEUES, "--pool", "threads",
-                "-c", str(options["concurrency"]), "-l", options["log_level"], "-n", "worker@%h",
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "eventhub",
+                "worker",
+                "-Q",
+                WORKER_QUEUES,
+                "--pool",
+                "threads",
+                "-c",
+                str(options["concurrency"]),
+                "-l",
+                options["log_level"],
+                "-n",
+                "worker@%h",
             ],
-            "beat": [python, "-m", "celery", "-A", "eventhub", "beat", "-l", options["log_level"],
-                     "--schedule", str(settings.VAR_DIR / "celerybeat-schedule")],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "eventhub",
+                "beat",
+                "-l",
+                options["log_level"],
+                "--schedule",
+                str(settings.VAR_DIR / "celerybeat-schedule"),
+            ],
         }
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         server = (
