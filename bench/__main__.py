@@ -213,8 +213,13 @@ def main(argv: list[str]) -> int:
     results = REPO / "bench" / "results"
     results.mkdir(exist_ok=True)
     out = results / f"bench-{time.strftime('%Y%m%dT%H%M%S')}{'-quick' if args.quick else ''}.json"
-    payload = {"header": header, "args": {k: v for k, v in vars(args).items() if k != "serve_receiver"},
-               "figures": [f.as_dict() for f in figures], "details": details, "failed": failed}  # fmt: skip
+    payload = {
+        "header": header,
+        "args": {k: v for k, v in vars(args).items() if k != "serve_receiver"},
+        "figures": [f.as_dict() for f in figures],
+        "details": details,
+        "failed": failed,
+    }
     out.write_text(json.dumps(payload, indent=2, default=str))
     print(f"results: {out.relative_to(REPO)}")
     return 1 if failed else 0

@@ -120,8 +120,22 @@ def load(rows: int) -> None:
         ) as copy:
             for offset, (created, subscription, failed, _) in enumerate(plan):
                 pk = first_message + offset
-                copy.write_row((pk, f"msg_bench{pk:012d}", account.pk, first_event + offset, subscription.pk,
-                                "FAILED" if failed else "SUCCESS", 1, 0, created, None if failed else created, False, created))  # fmt: skip
+                copy.write_row(
+                    (
+                        pk,
+                        f"msg_bench{pk:012d}",
+                        account.pk,
+                        first_event + offset,
+                        subscription.pk,
+                        "FAILED" if failed else "SUCCESS",
+                        1,
+                        0,
+                        created,
+                        None if failed else created,
+                        False,
+                        created,
+                    )
+                )
         print(f"  messages copied in {time.monotonic() - started:.0f} s", flush=True)
         with cur.copy(
             "COPY deliveries_messageattempt (token, account_id, message_id, event_id, subscription_id, status, url, "
@@ -130,9 +144,22 @@ def load(rows: int) -> None:
             for offset, (created, subscription, failed, _) in enumerate(plan):
                 pk = first_message + offset
                 duration = int(rng.lognormvariate(5.0, 0.7)) + (3000 if failed and offset % 3 == 0 else 0)
-                copy.write_row((f"atmpt_bench{pk:012d}", account.pk, pk, first_event + offset, subscription.pk,
-                                "FAILED" if failed else "SUCCESS", subscription.url, (503 if offset % 3 else 0) if failed else 200,
-                                "" if not failed else "upstream unavailable", "HTTP 503" if failed else "", duration, created))  # fmt: skip
+                copy.write_row(
+                    (
+                        f"atmpt_bench{pk:012d}",
+                        account.pk,
+                        pk,
+                        first_event + offset,
+                        subscription.pk,
+                        "FAILED" if failed else "SUCCESS",
+                        subscription.url,
+                        (503 if offset % 3 else 0) if failed else 200,
+                        "" if not failed else "upstream unavailable",
+                        "HTTP 503" if failed else "",
+                        duration,
+                        created,
+                    )
+                )
         print(f"  attempts copied in {time.monotonic() - started:.0f} s", flush=True)
     with connection.cursor() as cursor:
         for table, column in (

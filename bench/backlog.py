@@ -38,8 +38,14 @@ def drain(hub: Hub, receiver: ReceiverProcess, size: int, options) -> dict:
         seconds = time.monotonic() - started
     finally:
         hub.stop_workers()
-    return {"size": size, "peak_rss_mb": peak / 2**20, "samples": samples, "received": received, "seconds": seconds,
-            "per_second": received / seconds}  # fmt: skip
+    return {
+        "size": size,
+        "peak_rss_mb": peak / 2**20,
+        "samples": samples,
+        "received": received,
+        "seconds": seconds,
+        "per_second": received / seconds,
+    }
 
 
 def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dict]:
@@ -47,7 +53,23 @@ def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dic
     ratio = large["peak_rss_mb"] / small["peak_rss_mb"]
     drained = small["received"] >= small["size"] and large["received"] >= large["size"]
     figures = [
-        Figure("backlog", f"worker peak RSS draining {large['size']} vs {small['size']} due", large["peak_rss_mb"], "MB", small["peak_rss_mb"], ratio, "<= 1.3", ratio <= 1.3),
-        Figure("backlog", f"drained {large['received']} of {large['size']} (deliveries/s incl. start)", large["per_second"], "/s", floor="all", met=drained),
-    ]  # fmt: skip
+        Figure(
+            "backlog",
+            f"worker peak RSS draining {large['size']} vs {small['size']} due",
+            large["peak_rss_mb"],
+            "MB",
+            small["peak_rss_mb"],
+            ratio,
+            "<= 1.3",
+            ratio <= 1.3,
+        ),
+        Figure(
+            "backlog",
+            f"drained {large['received']} of {large['size']} (deliveries/s incl. start)",
+            large["per_second"],
+            "/s",
+            floor="all",
+            met=drained,
+        ),
+    ]
     return figures, {"small": small, "large": large}

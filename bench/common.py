@@ -190,10 +190,26 @@ class Hub:
         for _ in range(count):
             log = open(self.log_dir / f"bench-worker-{len(self.workers)}.log", "ab")  # noqa: SIM115 (closed with the process)
             command = [
-                sys.executable, "-m", "celery", "-A", "eventhub", "worker", "-Q", "default,deliveries,retries",
-                "--pool", pool, "-c", str(threads), "-l", "warning", "-n", f"bench{len(self.workers)}-{os.getpid()}@%h",
-                "--without-gossip", "--without-mingle", "--without-heartbeat",
-            ]  # fmt: skip
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "eventhub",
+                "worker",
+                "-Q",
+                "default,deliveries,retries",
+                "--pool",
+                pool,
+                "-c",
+                str(threads),
+                "-l",
+                "warning",
+                "-n",
+                f"bench{len(self.workers)}-{os.getpid()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ]
             self.workers.append(
                 subprocess.Popen(
                     command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -100,8 +100,13 @@ def run_baseline(url: str, total: int, concurrency: int) -> dict:
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
-    return {"deliveries": total, "seconds": seconds, "per_second": total / seconds,
-            "p50_ms": statistics.median(latencies), "p99_ms": percentile(latencies, 0.99)}  # fmt: skip
+    return {
+        "deliveries": total,
+        "seconds": seconds,
+        "per_second": total / seconds,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": percentile(latencies, 0.99),
+    }
 
 
 def subscribed_account(name: str, urls: list[str]):
@@ -145,13 +150,43 @@ def throughput_and_latency(hub: Hub, receiver: ReceiverProcess, options) -> tupl
     ratio = burst["per_second"] / baseline["per_second"]
     complete = burst["deliveries"] >= burst["expected"] and paced["deliveries"] >= paced["expected"]
     figures = [
-        Figure("delivery", "deliveries/s (hub vs requests.Session)", burst["per_second"], "/s", baseline["per_second"], ratio, ">= 0.5", ratio >= 0.5),
-        Figure("delivery", "every delivery received and its attempt recorded", attempts, "attempts", burst["expected"], attempts / burst["expected"], "= 1", complete and attempts == burst["expected"]),
-        Figure("latency", f"p50 publish->receipt at {paced['deliveries'] / max(paced['seconds'], 1e-9):.0f} deliveries/s", paced["p50_ms"], "ms"),
+        Figure(
+            "delivery",
+            "deliveries/s (hub vs requests.Session)",
+            burst["per_second"],
+            "/s",
+            baseline["per_second"],
+            ratio,
+            ">= 0.5",
+            ratio >= 0.5,
+        ),
+        Figure(
+            "delivery",
+            "every delivery received and its attempt recorded",
+            attempts,
+            "attempts",
+            burst["expected"],
+            attempts / burst["expected"],
+            "= 1",
+            complete and attempts == burst["expected"],
+        ),
+        Figure(
+            "latency",
+            f"p50 publish->receipt at {paced['deliveries'] / max(paced['seconds'], 1e-9):.0f} deliveries/s",
+            paced["p50_ms"],
+            "ms",
+        ),
         Figure("latency", "p95 publish->receipt", paced["p95_ms"], "ms"),
-        Figure("latency", "p99 publish->receipt", paced["p99_ms"], "ms", floor="<= 100 ms", met=paced["p99_ms"] <= 100),
+        Figure(
+            "latency",
+            "p99 publish->receipt",
+            paced["p99_ms"],
+            "ms",
+            floor="<= 100 ms",
+            met=paced["p99_ms"] <= 100,
+        ),
         Figure("latency", "max publish->receipt", paced["max_ms"], "ms"),
-    ]  # fmt: skip
+    ]
     return figures, {
         "burst": burst,
         "paced": paced,

@@ -40,7 +40,23 @@ def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dic
     ratio = beside["p99_ms"] / alone["p99_ms"]
     complete = alone["deliveries"] >= alone["expected"] and beside["deliveries"] >= beside["expected"]
     figures = [
-        Figure("fairness", "healthy p50 beside a hanging endpoint (vs alone)", beside["p50_ms"], "ms", alone["p50_ms"], beside["p50_ms"] / alone["p50_ms"]),
-        Figure("fairness", "healthy p99 beside a hanging endpoint (vs alone)", beside["p99_ms"], "ms", alone["p99_ms"], ratio, "<= 1.5", complete and ratio <= 1.5),
-    ]  # fmt: skip
+        Figure(
+            "fairness",
+            "healthy p50 beside a hanging endpoint (vs alone)",
+            beside["p50_ms"],
+            "ms",
+            alone["p50_ms"],
+            beside["p50_ms"] / alone["p50_ms"],
+        ),
+        Figure(
+            "fairness",
+            "healthy p99 beside a hanging endpoint (vs alone)",
+            beside["p99_ms"],
+            "ms",
+            alone["p99_ms"],
+            ratio,
+            "<= 1.5",
+            complete and ratio <= 1.5,
+        ),
+    ]
     return figures, {"alone": alone, "beside": beside}

@@ -151,12 +151,27 @@ def psycopg_baseline(account, subscriptions, events: int, connections: int) -> d
     now = timezone.now()
     work = []
     for index in range(events):
-        event = Event(account=account, event_type_id="card.created", payload={"card_token": f"pg_{index}", "event_type": "card.created"},
-                      created=now, occurred_at=now, processed_at=now)  # fmt: skip
+        event = Event(
+            account=account,
+            event_type_id="card.created",
+            payload={"card_token": f"pg_{index}", "event_type": "card.created"},
+            created=now,
+            occurred_at=now,
+            processed_at=now,
+        )
         messages = [
-            _row(Message(account=account, subscription=s, status=MessageStatus.PENDING, next_attempt_at=now, created=now), message_fields)
+            _row(
+                Message(
+                    account=account,
+                    subscription=s,
+                    status=MessageStatus.PENDING,
+                    next_attempt_at=now,
+                    created=now,
+                ),
+                message_fields,
+            )
             for s in subscriptions
-        ]  # fmt: skip
+        ]
         work.append((_row(event, event_fields), messages))
     queue = iter(work)
     lock = threading.Lock()
@@ -224,10 +239,18 @@ def ingest_single(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Fi
             ratio = hub_run["per_second"] / baseline["per_second"]
             floor = {"floor": ">= 0.3", "met": ratio >= 0.3} if producers == 8 else {}
             figures += [
-                Figure("ingest-1", f"events/s, P={producers} single POSTs vs psycopg 1 tx/event", hub_run["per_second"], "/s", baseline["per_second"], ratio, **floor),
+                Figure(
+                    "ingest-1",
+                    f"events/s, P={producers} single POSTs vs psycopg 1 tx/event",
+                    hub_run["per_second"],
+                    "/s",
+                    baseline["per_second"],
+                    ratio,
+                    **floor,
+                ),
                 Figure("ingest-1", f"publish latency p50, P={producers}", hub_run["p50_ms"], "ms"),
                 Figure("ingest-1", f"publish latency p99, P={producers}", hub_run["p99_ms"], "ms"),
-            ]  # fmt: skip
+            ]
             hub_run.pop("sent")
             details[f"P{producers}"] = {
                 "hub": hub_run,
@@ -240,7 +263,18 @@ def ingest_single(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Fi
         hub.stop_web()
         Event.objects.filter(account=account).delete()
     complete = all(d["messages"] == d["expected_messages"] for d in details.values())
-    figures.append(Figure("ingest-1", "messages written per event", INGEST_SUBSCRIPTIONS if complete else 0, "msgs", INGEST_SUBSCRIPTIONS, 1.0 if complete else 0.0, "= 1", complete))  # fmt: skip
+    figures.append(
+        Figure(
+            "ingest-1",
+            "messages written per event",
+            INGEST_SUBSCRIPTIONS if complete else 0,
+            "msgs",
+            INGEST_SUBSCRIPTIONS,
+            1.0 if complete else 0.0,
+            "= 1",
+            complete,
+        )
+    )
     return figures, details
 
 
@@ -311,20 +345,41 @@ def e2e_single(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figur
             p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
             floors = producers == options.producers[0]
             figures += [
-                Figure("e2e-1", f"deliveries/s, P={producers} single POSTs x{E2E_SUBSCRIPTIONS} vs requests", delivered_rate, "/s", baseline["per_second"], ratio,
-                       **({"floor": ">= 0.5", "met": ratio >= 0.5 and received} if floors else {})),
+                Figure(
+                    "e2e-1",
+                    f"deliveries/s, P={producers} single POSTs x{E2E_SUBSCRIPTIONS} vs requests",
+                    delivered_rate,
+                    "/s",
+                    baseline["per_second"],
+                    ratio,
+                    **({"floor": ">= 0.5", "met": ratio >= 0.5 and received} if floors else {}),
+                ),
                 Figure("e2e-1", f"p50 publish->receipt at {rate:.0f} events/s, P={producers}", p50, "ms"),
-                Figure("e2e-1", f"p99 publish->receipt at {rate:.0f} events/s, P={producers}", p99, "ms",
-                       **({"floor": "<= 100 ms", "met": p99 <= 100 and paced_received} if floors else {})),
-            ]  # fmt: skip
+                Figure(
+                    "e2e-1",
+                    f"p99 publish->receipt at {rate:.0f} events/s, P={producers}",
+                    p99,
+                    "ms",
+                    **({"floor": "<= 100 ms", "met": p99 <= 100 and paced_received} if floors else {}),
+                ),
+            ]
             for run in (burst, paced):
                 run.pop("sent")
             details[f"P{producers}"] = {
-                "burst": burst, "received": len(receipts), "expected": expected, "complete": received,
-                "deliveries_per_second": delivered_rate, "paced": paced, "paced_rate": rate,
-                "paced_received": len(latencies), "paced_expected": paced_events * E2E_SUBSCRIPTIONS,
-                "p50_ms": p50, "p99_ms": p99, "baseline": baseline, "in_flight": in_flight,
-            }  # fmt: skip
+                "burst": burst,
+                "received": len(receipts),
+                "expected": expected,
+                "complete": received,
+                "deliveries_per_second": delivered_rate,
+                "paced": paced,
+                "paced_rate": rate,
+                "paced_received": len(latencies),
+                "paced_expected": paced_events * E2E_SUBSCRIPTIONS,
+                "p50_ms": p50,
+                "p99_ms": p99,
+                "baseline": baseline,
+                "in_flight": in_flight,
+            }
     finally:
         hub.stop_web()
         hub.stop_workers()
@@ -360,9 +415,20 @@ def web_memory(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figur
         Event.objects.filter(account=account).delete()
     reached = first["events"] + second["events"]
     ratio = rss_large / rss_small
-    figure = Figure("web-mem", f"web RSS after {reached} vs {first['events']} publishes", rss_large / 2**20, "MB",
-                    rss_small / 2**20, ratio, "<= 1.2", ratio <= 1.2)  # fmt: skip
+    figure = Figure(
+        "web-mem",
+        f"web RSS after {reached} vs {first['events']} publishes",
+        rss_large / 2**20,
+        "MB",
+        rss_small / 2**20,
+        ratio,
+        "<= 1.2",
+        ratio <= 1.2,
+    )
     return [figure], {
-        "small": first["events"], "large": reached, "rss_small": rss_small, "rss_large": rss_large,
+        "small": first["events"],
+        "large": reached,
+        "rss_small": rss_small,
+        "rss_large": rss_large,
         "rate": second["per_second"],
-    }  # fmt: skip
+    }

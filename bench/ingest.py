@@ -78,12 +78,24 @@ def copy_baseline(account, subscriptions, events: int) -> float:
     message_fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
     event_rows, message_rows = [], []
     for index in range(events):
-        event = Event(account=account, event_type_id="card.created", payload={"card_token": f"copy_{index}", "event_type": "card.created"},
-                      created=now, occurred_at=now, processed_at=now)  # fmt: skip
+        event = Event(
+            account=account,
+            event_type_id="card.created",
+            payload={"card_token": f"copy_{index}", "event_type": "card.created"},
+            created=now,
+            occurred_at=now,
+            processed_at=now,
+        )
         event_rows.append(_row(event, event_fields))
         for subscription in subscriptions:
-            message = Message(account=account, event_id=index + 1, subscription=subscription, status=MessageStatus.PENDING,
-                              next_attempt_at=now, created=now)  # fmt: skip
+            message = Message(
+                account=account,
+                event_id=index + 1,
+                subscription=subscription,
+                status=MessageStatus.PENDING,
+                next_attempt_at=now,
+                created=now,
+            )
             message_rows.append(_row(message, message_fields))
     tables = [
         (Event._meta.db_table, event_fields, event_rows),
@@ -130,9 +142,14 @@ def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dic
         single_s = _post_all(base, key, singles, options.ingest_clients)
         progress(f"ingest: {events} events in batches of {options.ingest_batch}")
         batches = [
-            {"events": [{"event_type": "card.created", "payload": {"card_token": f"b_{o + i}"}} for i in range(min(options.ingest_batch, events - o))]}
+            {
+                "events": [
+                    {"event_type": "card.created", "payload": {"card_token": f"b_{o + i}"}}
+                    for i in range(min(options.ingest_batch, events - o))
+                ]
+            }
             for o in range(0, events, options.ingest_batch)
-        ]  # fmt: skip
+        ]
         batch_s = _post_all(base, key, batches, options.ingest_clients)
     finally:
         hub.stop_web()
@@ -145,10 +162,35 @@ def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dic
     )
     single_rate, batch_rate, copy_rate = single_events / single_s, events / batch_s, events / copy_s
     figures = [
-        Figure("ingest", f"events/s, single POST /v1/events ({SUBSCRIPTIONS} subscriptions)", single_rate, "/s", copy_rate, single_rate / copy_rate),
-        Figure("ingest", f"events/s, batches of {options.ingest_batch} (vs COPY of the same rows)", batch_rate, "/s", copy_rate, batch_rate / copy_rate, ">= 0.3", batch_rate / copy_rate >= 0.3),
-        Figure("ingest", "messages written per event", written / (20 + single_events + events), "msgs", SUBSCRIPTIONS, written / expected * 1.0, "= 1", written == expected),
-    ]  # fmt: skip
+        Figure(
+            "ingest",
+            f"events/s, single POST /v1/events ({SUBSCRIPTIONS} subscriptions)",
+            single_rate,
+            "/s",
+            copy_rate,
+            single_rate / copy_rate,
+        ),
+        Figure(
+            "ingest",
+            f"events/s, batches of {options.ingest_batch} (vs COPY of the same rows)",
+            batch_rate,
+            "/s",
+            copy_rate,
+            batch_rate / copy_rate,
+            ">= 0.3",
+            batch_rate / copy_rate >= 0.3,
+        ),
+        Figure(
+            "ingest",
+            "messages written per event",
+            written / (20 + single_events + events),
+            "msgs",
+            SUBSCRIPTIONS,
+            written / expected * 1.0,
+            "= 1",
+            written == expected,
+        ),
+    ]
     return figures, {
         "single_s": single_s,
         "batch_s": batch_s,

@@ -54,7 +54,7 @@ def load_messages(
                 "status": status,
                 "account": account.id,
                 "attempts": 1 if with_attempts else 0,
-            },  # fmt: skip
+            },
         )
         if with_attempts:
             cursor.execute(

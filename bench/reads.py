@@ -57,8 +57,14 @@ def measure(hub_url: str, size: int, receiver: ReceiverProcess) -> dict:
     attempts = _page_latencies(
         session, f"{hub_url}/v1/event_subscriptions/{subscription.token}/attempts?page_size=20"
     )
-    return {"size": size, "events_first_ms": events[0], "events_page100_ms": events[1],
-            "attempts_first_ms": attempts[0], "attempts_page100_ms": attempts[1], "load_s": time.monotonic() - started}  # fmt: skip
+    return {
+        "size": size,
+        "events_first_ms": events[0],
+        "events_page100_ms": events[1],
+        "attempts_first_ms": attempts[0],
+        "attempts_page100_ms": attempts[1],
+        "load_s": time.monotonic() - started,
+    }
 
 
 def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dict]:
@@ -70,8 +76,12 @@ def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dic
     finally:
         hub.stop_web()
     figures = []
-    for key, label in [("events_first_ms", "GET /v1/events, first page"), ("events_page100_ms", "GET /v1/events, 100th page"),
-                       ("attempts_first_ms", "GET .../attempts, first page"), ("attempts_page100_ms", "GET .../attempts, 100th page")]:  # fmt: skip
+    for key, label in [
+        ("events_first_ms", "GET /v1/events, first page"),
+        ("events_page100_ms", "GET /v1/events, 100th page"),
+        ("attempts_first_ms", "GET .../attempts, first page"),
+        ("attempts_page100_ms", "GET .../attempts, 100th page"),
+    ]:
         ratio = large[key] / small[key]
         figures.append(
             Figure(

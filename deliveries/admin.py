@@ -190,9 +190,23 @@ class MessageAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
         ("Body (event payload)", {"fields": ("payload",), "classes": ("collapse",)}),
     )
     readonly_fields = (
-        "token", "status_display", "account", "event_link", "event_type", "subscription_display", "is_example", "attempt_count",
-        "schedule_step", "next_attempt_at", "last_attempt_at", "succeeded_at", "lease_expires_at", "created", "attempts_table", "payload",
-    )  # fmt: skip
+        "token",
+        "status_display",
+        "account",
+        "event_link",
+        "event_type",
+        "subscription_display",
+        "is_example",
+        "attempt_count",
+        "schedule_step",
+        "next_attempt_at",
+        "last_attempt_at",
+        "succeeded_at",
+        "lease_expires_at",
+        "created",
+        "attempts_table",
+        "payload",
+    )
 
     def has_resend_permission(self, request) -> bool:
         """Resending changes delivery state, so it needs the change permission the read-only page hides."""
@@ -305,9 +319,19 @@ class MessageAttemptAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
         ("Response", {"fields": ("error", "response_body_display")}),
     )
     readonly_fields = (
-        "token", "status_display", "code_display", "duration_display", "created", "url", "account", "subscription_display",
-        "message_link", "event_link", "error", "response_body_display",
-    )  # fmt: skip
+        "token",
+        "status_display",
+        "code_display",
+        "duration_display",
+        "created",
+        "url",
+        "account",
+        "subscription_display",
+        "message_link",
+        "event_link",
+        "error",
+        "response_body_display",
+    )
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -384,9 +408,21 @@ class RecoveryJobAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     list_select_related = ("subscription",)
     search_help_text = "Exact job token (rcv_…)."
     fields = (
-        "token", "kind", "status_display", "account", "subscription_display", "begin", "end", "progress", "messages",
-        "requested_by", "created", "started_at", "finished_at", "error",
-    )  # fmt: skip
+        "token",
+        "kind",
+        "status_display",
+        "account",
+        "subscription_display",
+        "begin",
+        "end",
+        "progress",
+        "messages",
+        "requested_by",
+        "created",
+        "started_at",
+        "finished_at",
+        "error",
+    )
     readonly_fields = fields
 
     @admin.display(description="subscription")

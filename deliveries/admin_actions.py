@@ -105,7 +105,7 @@ def _range_job(modeladmin, request, queryset, kind: str, title: str, intro: str)
                 title,
                 len(jobs),
                 format_html('<a href="{}">Background jobs</a>', reverse("admin:deliveries_jobs")),
-            ),  # fmt: skip
+            ),
             messages.SUCCESS,
         )
     for line in failed:
@@ -116,25 +116,38 @@ def _range_job(modeladmin, request, queryset, kind: str, title: str, intro: str)
 @admin.action(description="Recover failed messages in a date range…", permissions=["recover"])
 def recover_failed(modeladmin, request, queryset):
     return _range_job(
-        modeladmin, request, queryset, "recover", "Recover failed messages",
+        modeladmin,
+        request,
+        queryset,
+        "recover",
+        "Recover failed messages",
         "Every message in the window whose attempts all failed goes back to the retry schedule. Messages that later succeeded are left alone.",
-    )  # fmt: skip
+    )
 
 
 @admin.action(description="Replay missing messages in a date range…", permissions=["recover"])
 def replay_missing(modeladmin, request, queryset):
     return _range_job(
-        modeladmin, request, queryset, "replay_missing", "Replay missing messages",
+        modeladmin,
+        request,
+        queryset,
+        "replay_missing",
+        "Replay missing messages",
         "Every event in the window that matches a subscription but was never queued for it (created while it was disabled, before it existed…) gets a message.",
-    )  # fmt: skip
+    )
 
 
 @admin.action(description="Send an example message…", permissions=["send_example"])
 def send_example(modeladmin, request, queryset):
     data, response = action_form_step(
-        modeladmin, request, queryset, ExampleForm, title="Send an example message", apply_label="Send",
+        modeladmin,
+        request,
+        queryset,
+        ExampleForm,
+        title="Send an example message",
+        apply_label="Send",
         intro="Sends the event type's example payload to each selected subscription now.",
-    )  # fmt: skip
+    )
     if response is not None:
         return response
     sent, failed = 0, []

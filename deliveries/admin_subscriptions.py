@@ -40,8 +40,9 @@ class DeliveriesEventSubscriptionAdmin(admin_actions.DeliveryActionPermissions, 
     def delivery_context(self, subscription: EventSubscription) -> dict:
         attempts = list(
             MessageAttempt.objects.filter(subscription_id=subscription.pk)
-            .select_related("event").order_by("-created", "-id")[:RECENT_ATTEMPTS]
-        )  # fmt: skip
+            .select_related("event")
+            .order_by("-created", "-id")[:RECENT_ATTEMPTS]
+        )
         return {
             "recent_attempts": attempts,
             "stats_24h": health.subscription_stats(subscription.pk, timezone.now() - timedelta(days=1)),

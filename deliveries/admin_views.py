@@ -41,8 +41,17 @@ def health_view(request):
     kpis = []
     for key, stats in data["kpis"]:
         kpi_label = health.WINDOWS[key][0]
-        kpis.append({"key": key, "label": kpi_label, "stats": stats, "ring": admin_charts.rate_ring(stats.success_rate), "selected": key == window,
-                     "p50": duration(stats.p50_ms), "p95": duration(stats.p95_ms)})  # fmt: skip
+        kpis.append(
+            {
+                "key": key,
+                "label": kpi_label,
+                "stats": stats,
+                "ring": admin_charts.rate_ring(stats.success_rate),
+                "selected": key == window,
+                "p50": duration(stats.p50_ms),
+                "p95": duration(stats.p95_ms),
+            }
+        )
     rows = data["rows"]
     for row in rows:
         row.spark = admin_charts.sparkline(row.trend)

@@ -136,10 +136,22 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
         ("Schema warnings", {"fields": ("schema_errors_pretty",), "classes": ("collapse",)}),
     )
     readonly_fields = (
-        "token", "event_type_link", "account_link", "created", "occurred_at", "processed_at", "idempotency_key",
-        "is_example", "caused_by_link", "caused_events", "entity_type", "entity_id", "payload_pretty",
-        "previous_state_pretty", "schema_errors_pretty",
-    )  # fmt: skip
+        "token",
+        "event_type_link",
+        "account_link",
+        "created",
+        "occurred_at",
+        "processed_at",
+        "idempotency_key",
+        "is_example",
+        "caused_by_link",
+        "caused_events",
+        "entity_type",
+        "entity_id",
+        "payload_pretty",
+        "previous_state_pretty",
+        "schema_errors_pretty",
+    )
 
     def get_inlines(self, request, obj):
         return tuple(EVENT_INLINES)
@@ -207,9 +219,13 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
         if not caused:
             return muted("none")
         items = format_html_join(
-            "", "<li>{} <span class=\"eh-muted\">{}</span></li>",
-            ((admin_link(None, row["token"], pk=row["pk"], model=Event), row["event_type"]) for row in caused[:CAUSED_SHOWN]),
-        )  # fmt: skip
+            "",
+            '<li>{} <span class="eh-muted">{}</span></li>',
+            (
+                (admin_link(None, row["token"], pk=row["pk"], model=Event), row["event_type"])
+                for row in caused[:CAUSED_SHOWN]
+            ),
+        )
         more = ""
         if len(caused) > CAUSED_SHOWN:
             more = format_html(

@@ -99,9 +99,15 @@ def mint_link(
             expires_at=now + _lifetime(expires_in),
         )
         record_action(
-            api_key, "portal.link_created", target=account, account=account,
-            read_only=read_only, event_types=names, categories=cats, expires_at=link.expires_at.isoformat(),
-        )  # fmt: skip
+            api_key,
+            "portal.link_created",
+            target=account,
+            account=account,
+            read_only=read_only,
+            event_types=names,
+            categories=cats,
+            expires_at=link.expires_at.isoformat(),
+        )
     token = signing.TimestampSigner(salt=SALT).sign(link.nonce)
     return MintedLink(token=token, expires_at=link.expires_at, link=link)
 

@@ -135,9 +135,17 @@ def messages(
     if until is not None:
         queryset = queryset.filter(created__lt=until)
     queryset = queryset.select_related("event", "subscription").only(
-        "token", "status", "attempt_count", "created", "last_attempt_at", "is_example",
-        "event__token", "event__event_type_id", "subscription__token", "subscription__url",
-    )  # fmt: skip
+        "token",
+        "status",
+        "attempt_count",
+        "created",
+        "last_attempt_at",
+        "is_example",
+        "event__token",
+        "event__event_type_id",
+        "subscription__token",
+        "subscription__url",
+    )
     return token_page(queryset, page_size=PAGE_SIZE, starting_after=starting_after or None)
 
 

@@ -201,12 +201,16 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
                 return status_pill("success", "enabled")
             return format_html(
                 "{} every attempt has failed since {} (auto-disabled after {} days)",
-                status_pill("pending", "enabled · failing"), short_time(since), _auto_disable_days(),
-            )  # fmt: skip
+                status_pill("pending", "enabled · failing"),
+                short_time(since),
+                _auto_disable_days(),
+            )
         entry = (
             AuditLogEntry.objects.filter(object_token=subscription.token, action="subscription.disabled")
-            .order_by("-created", "-id").values("details").first()
-        )  # fmt: skip
+            .order_by("-created", "-id")
+            .values("details")
+            .first()
+        )
         details = (entry or {}).get("details", {})
         reason = (
             details["detail"] if "detail" in details else details.get("reason", "")
@@ -228,10 +232,14 @@ class EventSubscriptionAdmin(admin.ModelAdmin):
     @admin.action(description="Disable the selected subscriptions…", permissions=["change"])
     def disable(self, request, queryset):
         data, response = action_form_step(
-            self, request, queryset, DisableForm,
-            title="Disable subscriptions", apply_label="Disable",
+            self,
+            request,
+            queryset,
+            DisableForm,
+            title="Disable subscriptions",
+            apply_label="Disable",
             intro="No new attempts are made while a subscription is disabled; messages created meanwhile can be replayed later.",
-        )  # fmt: skip
+        )
         if response is not None:
             return response
         changed = sum(set_disabled(s, True, detail=data["reason"], actor=request.user) for s in queryset)

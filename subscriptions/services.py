@@ -126,9 +126,15 @@ def _copy_state(source: EventSubscription, target: EventSubscription) -> None:
 
 def _emit_disabled_event(subscription: EventSubscription, reason: str, detail: str) -> None:
     event_type = ensure_event_type(
-        DISABLED_EVENT_TYPE, category="other", description="The hub disabled an event subscription.",
-        example={"event_subscription_token": "ep_example", "reason": "gone", "url": "https://example.com/hook"},
-    )  # fmt: skip
+        DISABLED_EVENT_TYPE,
+        category="other",
+        description="The hub disabled an event subscription.",
+        example={
+            "event_subscription_token": "ep_example",
+            "reason": "gone",
+            "url": "https://example.com/hook",
+        },
+    )
     payload = {
         "event_type": DISABLED_EVENT_TYPE,
         "event_subscription_token": subscription.token,
@@ -179,7 +185,9 @@ def rotate_secret(subscription: EventSubscription, *, actor: Actor = None) -> Ev
         ]
     )
     record_action(
-        actor, "subscription.secret_rotated", target=locked,
+        actor,
+        "subscription.secret_rotated",
+        target=locked,
         previous_secret_expires_at=locked.previous_secret_expires_at.isoformat(),
-    )  # fmt: skip
+    )
     return locked

@@ -186,9 +186,13 @@ def _request(
             created=now,
         )
         record_action(
-            actor, f"subscription.{kind.lower()}_requested", target=subscription,
-            job=job.token, begin=begin.isoformat(), end=end.isoformat(),
-        )  # fmt: skip
+            actor,
+            f"subscription.{kind.lower()}_requested",
+            target=subscription,
+            job=job.token,
+            begin=begin.isoformat(),
+            end=end.isoformat(),
+        )
         if active is None:
             transaction.on_commit(lambda: enqueue_job(job.id), robust=True)
     return job
@@ -249,11 +253,14 @@ def request_resend(message_ids: list[int], *, actor: Actor = None) -> RecoveryJo
     subscriptions = set(scope.values_list("subscription_id", flat=True))
     with transaction.atomic():
         job = RecoveryJob.objects.create(
-            kind=RecoveryKind.RESEND, message_ids=ids, total=len(ids), created=timezone.now(),
+            kind=RecoveryKind.RESEND,
+            message_ids=ids,
+            total=len(ids),
+            created=timezone.now(),
             account_id=accounts.pop() if len(accounts) == 1 and len(ids) <= 1000 else None,
             subscription_id=subscriptions.pop() if len(subscriptions) == 1 and len(ids) <= 1000 else None,
             requested_by=getattr(actor, "get_username", lambda: "")() if actor is not None else "",
-        )  # fmt: skip
+        )
         record_action(actor, "messages.resend_requested", target=job, job=job.token, total=len(ids))
         transaction.on_commit(lambda: enqueue_job(job.id), robust=True)
     return job

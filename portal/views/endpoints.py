@@ -201,9 +201,17 @@ def endpoint_health(request, token: str):
     kpis = []
     for key, (kpi_label, kpi_length, _) in health.WINDOWS.items():
         stats = health.subscription_stats(subscription.pk, now - kpi_length)
-        kpis.append({"key": key, "label": kpi_label, "stats": stats, "selected": key == window,
-                     "ring": admin_charts.rate_ring(stats.success_rate),
-                     "p50": duration(stats.p50_ms), "p95": duration(stats.p95_ms)})  # fmt: skip
+        kpis.append(
+            {
+                "key": key,
+                "label": kpi_label,
+                "stats": stats,
+                "selected": key == window,
+                "ring": admin_charts.rate_ring(stats.success_rate),
+                "p50": duration(stats.p50_ms),
+                "p95": duration(stats.p95_ms),
+            }
+        )
     histogram, responses = health.outcome_breakdown(now - length, subscription_id=subscription.pk)
     buckets = health.timeline(now - length, bucket_seconds, now=now, subscription_id=subscription.pk)
     context = {

@@ -61,33 +61,51 @@ class World:
         now = timezone.now() - age
         events = Event.objects.bulk_create(
             [
-                Event(account=self.account, event_type_id=event_type, payload={"event_type": event_type, "card_token": f"c{i}"},
-                      created=now - timedelta(seconds=i), occurred_at=now - timedelta(seconds=i))
+                Event(
+                    account=self.account,
+                    event_type_id=event_type,
+                    payload={"event_type": event_type, "card_token": f"c{i}"},
+                    created=now - timedelta(seconds=i),
+                    occurred_at=now - timedelta(seconds=i),
+                )
                 for i in range(count)
             ]
-        )  # fmt: skip
+        )
         messages = Message.objects.bulk_create(
             [
                 Message(
-                    account=self.account, event=e, subscription=subscription, created=e.created, attempt_count=1,
-                    status=MessageStatus.FAILED if failed_every and i % failed_every == 0 else MessageStatus.SUCCESS,
+                    account=self.account,
+                    event=e,
+                    subscription=subscription,
+                    created=e.created,
+                    attempt_count=1,
+                    status=MessageStatus.FAILED
+                    if failed_every and i % failed_every == 0
+                    else MessageStatus.SUCCESS,
                     last_attempt_at=e.created,
                 )
                 for i, e in enumerate(events)
             ]
-        )  # fmt: skip
+        )
         MessageAttempt.objects.bulk_create(
             [
                 MessageAttempt(
-                    account=self.account, message=m, event_id=m.event_id, subscription=subscription, url=subscription.url,
-                    status=AttemptStatus.FAILED if m.status == MessageStatus.FAILED else AttemptStatus.SUCCESS,
+                    account=self.account,
+                    message=m,
+                    event_id=m.event_id,
+                    subscription=subscription,
+                    url=subscription.url,
+                    status=AttemptStatus.FAILED
+                    if m.status == MessageStatus.FAILED
+                    else AttemptStatus.SUCCESS,
                     response_status_code=500 if m.status == MessageStatus.FAILED else 200,
-                    duration_ms=duration_ms + i, created=m.created,
+                    duration_ms=duration_ms + i,
+                    created=m.created,
                     error="HTTP 500" if m.status == MessageStatus.FAILED else "",
                 )
                 for i, m in enumerate(messages)
             ]
-        )  # fmt: skip
+        )
         return messages
 
 

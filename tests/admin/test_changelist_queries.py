@@ -66,8 +66,14 @@ def populate(world: World, n: int, offset: int) -> None:
     for index, event in enumerate(events[:n]):
         event.caused_by = events[n + index] if n + index < len(events) else None
         event.save(update_fields=["caused_by"])
-        Entity.objects.create(account=world.account, entity_type="commitment", entity_id=f"e{offset + index}", data={"id": index},
-                              state_at=now, last_event=event)  # fmt: skip
+        Entity.objects.create(
+            account=world.account,
+            entity_type="commitment",
+            entity_id=f"e{offset + index}",
+            data={"id": index},
+            state_at=now,
+            last_event=event,
+        )
         create_rule(
             world.account,
             name=f"rule {offset + index}",

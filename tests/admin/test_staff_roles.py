@@ -67,8 +67,18 @@ CUSTOM_VIEWS: dict[str, tuple[str, dict, frozenset[str]]] = {
     "deliveries_health": ("get", {}, EVERYONE),
 }
 STANDARD_SUFFIXES = ("_changelist", "_add", "_history", "_delete", "_change")
-STANDARD_SITE_VIEWS = {"index", "login", "logout", "password_change", "password_change_done", "autocomplete",
-                       "jsi18n", "view_on_site", "app_list", "auth_user_password_change"}  # fmt: skip
+STANDARD_SITE_VIEWS = {
+    "index",
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "autocomplete",
+    "jsi18n",
+    "view_on_site",
+    "app_list",
+    "auth_user_password_change",
+}
 
 
 def _registered_actions() -> list[tuple[str, str]]:

@@ -130,10 +130,15 @@ def test_recover_action_queues_a_job_that_puts_failed_messages_back(
     now = timezone.now()
     with django_capture_on_commit_callbacks(execute=True):
         response = action(
-            staff, "recover_failed", [world.subscription], _apply="Queue",
-            begin_0=(now - timedelta(days=1)).strftime("%Y-%m-%d"), begin_1=(now - timedelta(days=1)).strftime("%H:%M:%S"),
-            end_0=(now + timedelta(minutes=5)).strftime("%Y-%m-%d"), end_1=(now + timedelta(minutes=5)).strftime("%H:%M:%S"),
-        )  # fmt: skip
+            staff,
+            "recover_failed",
+            [world.subscription],
+            _apply="Queue",
+            begin_0=(now - timedelta(days=1)).strftime("%Y-%m-%d"),
+            begin_1=(now - timedelta(days=1)).strftime("%H:%M:%S"),
+            end_0=(now + timedelta(minutes=5)).strftime("%Y-%m-%d"),
+            end_1=(now + timedelta(minutes=5)).strftime("%H:%M:%S"),
+        )
     assert "1 background job(s) queued" in response.content.decode()
     job = RecoveryJob.objects.get(subscription=world.subscription, kind="recover")
     assert "deliveries.run_recovery_job" in kicks
@@ -152,10 +157,15 @@ def test_recover_action_queues_a_job_that_puts_failed_messages_back(
 def test_recover_rejects_a_window_over_the_cap(staff, world):
     now = timezone.now()
     page = action(
-        staff, "recover_failed", [world.subscription], _apply="Queue",
-        begin_0=(now - timedelta(days=30)).strftime("%Y-%m-%d"), begin_1="00:00:00",
-        end_0=now.strftime("%Y-%m-%d"), end_1="00:00:00",
-    ).content.decode()  # fmt: skip
+        staff,
+        "recover_failed",
+        [world.subscription],
+        _apply="Queue",
+        begin_0=(now - timedelta(days=30)).strftime("%Y-%m-%d"),
+        begin_1="00:00:00",
+        end_0=now.strftime("%Y-%m-%d"),
+        end_1="00:00:00",
+    ).content.decode()
     assert "at most 14 days" in page
     assert not RecoveryJob.objects.exists()
 
@@ -176,10 +186,15 @@ def test_replay_missing_creates_messages_for_events_without_one(staff, world):
     set_disabled(world.subscription, False)
     now = timezone.now()
     action(
-        staff, "replay_missing", [world.subscription], _apply="Queue",
-        begin_0=(now - timedelta(hours=1)).strftime("%Y-%m-%d"), begin_1=(now - timedelta(hours=1)).strftime("%H:%M:%S"),
-        end_0=(now + timedelta(minutes=1)).strftime("%Y-%m-%d"), end_1=(now + timedelta(minutes=1)).strftime("%H:%M:%S"),
-    )  # fmt: skip
+        staff,
+        "replay_missing",
+        [world.subscription],
+        _apply="Queue",
+        begin_0=(now - timedelta(hours=1)).strftime("%Y-%m-%d"),
+        begin_1=(now - timedelta(hours=1)).strftime("%H:%M:%S"),
+        end_0=(now + timedelta(minutes=1)).strftime("%Y-%m-%d"),
+        end_1=(now + timedelta(minutes=1)).strftime("%H:%M:%S"),
+    )
     run_job(RecoveryJob.objects.get(kind="replay_missing").pk)
     assert Message.objects.filter(event__in=missed, subscription=world.subscription).count() == 2
 

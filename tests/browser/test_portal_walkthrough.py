@@ -79,9 +79,11 @@ def test_customer_portal_walkthrough(browser_page, live_server, event_types, rec
     receiver.behaviour.default_status = 500
     receiver.behaviour.body = b"maintenance: back in 5 minutes"
     requests.post(
-        f"{base}/v1/events", json={"event_type": "card.updated", "payload": {"card_token": "c_123"}},
-        headers={"Authorization": acme.key}, timeout=10,
-    ).raise_for_status()  # fmt: skip
+        f"{base}/v1/events",
+        json={"event_type": "card.updated", "payload": {"card_token": "c_123"}},
+        headers={"Authorization": acme.key},
+        timeout=10,
+    ).raise_for_status()
     deliver()
     receiver.wait_for(2)
     page.goto(f"{base}/portal/messages?status=PENDING")

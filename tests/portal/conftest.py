@@ -48,26 +48,46 @@ def add_deliveries(
     account = subscription.account
     events = Event.objects.bulk_create(
         [
-            Event(account=account, event_type_id=event_type, payload={"card_token": f"c{i}"},
-                  created=now - timedelta(seconds=i), occurred_at=now - timedelta(seconds=i))
+            Event(
+                account=account,
+                event_type_id=event_type,
+                payload={"card_token": f"c{i}"},
+                created=now - timedelta(seconds=i),
+                occurred_at=now - timedelta(seconds=i),
+            )
             for i in range(count)
         ]
-    )  # fmt: skip
+    )
     failed = [bool(failed_every) and i % failed_every == 0 for i in range(count)]
     messages = Message.objects.bulk_create(
         [
-            Message(account=account, event=e, subscription=subscription, created=e.created, attempt_count=1,
-                    status=MessageStatus.FAILED if failed[i] else MessageStatus.SUCCESS, last_attempt_at=e.created)
+            Message(
+                account=account,
+                event=e,
+                subscription=subscription,
+                created=e.created,
+                attempt_count=1,
+                status=MessageStatus.FAILED if failed[i] else MessageStatus.SUCCESS,
+                last_attempt_at=e.created,
+            )
             for i, e in enumerate(events)
         ]
-    )  # fmt: skip
+    )
     MessageAttempt.objects.bulk_create(
         [
-            MessageAttempt(account=account, message=m, event_id=m.event_id, subscription=subscription, url=subscription.url,
-                           status=AttemptStatus.FAILED if failed[i] else AttemptStatus.SUCCESS,
-                           response_status_code=500 if failed[i] else 200, response_body="boom" if failed[i] else "ok",
-                           duration_ms=100 + i, created=m.created)
+            MessageAttempt(
+                account=account,
+                message=m,
+                event_id=m.event_id,
+                subscription=subscription,
+                url=subscription.url,
+                status=AttemptStatus.FAILED if failed[i] else AttemptStatus.SUCCESS,
+                response_status_code=500 if failed[i] else 200,
+                response_body="boom" if failed[i] else "ok",
+                duration_ms=100 + i,
+                created=m.created,
+            )
             for i, m in enumerate(messages)
         ]
-    )  # fmt: skip
+    )
     return messages

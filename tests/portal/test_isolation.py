@@ -71,9 +71,14 @@ def test_a_session_for_one_account_never_shows_or_changes_another_accounts_objec
     own = create_subscription(acme.account, url="https://hooks.acme.example/own")
     globex_sub: EventSubscription = globex_world["subscription"]
     secrets = {
-        globex_sub.token, globex_sub.url, "secret-path", "globex only", globex_world["message"].token,
-        globex_world["message"].event.token, "notification.globex_private",
-    }  # fmt: skip
+        globex_sub.token,
+        globex_sub.url,
+        "secret-path",
+        "globex only",
+        globex_world["message"].token,
+        globex_world["message"].event.token,
+        "notification.globex_private",
+    }
     before = (
         EventSubscription.objects.filter(pk=globex_sub.pk).values().get(),
         Message.objects.filter(subscription=globex_sub).count(),

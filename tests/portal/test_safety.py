@@ -17,9 +17,17 @@ from tests.portal.conftest import add_deliveries, open_portal
 pytestmark = pytest.mark.django_db
 
 WRITE_ROUTES = {
-    "endpoint-create", "endpoint-edit", "endpoint-state", "endpoint-delete", "endpoint-secret", "endpoint-rotate",
-    "endpoint-example", "endpoint-recover", "endpoint-replay", "message-resend",
-}  # fmt: skip
+    "endpoint-create",
+    "endpoint-edit",
+    "endpoint-state",
+    "endpoint-delete",
+    "endpoint-secret",
+    "endpoint-rotate",
+    "endpoint-example",
+    "endpoint-recover",
+    "endpoint-replay",
+    "message-resend",
+}
 
 
 def _write_urls(subscription, message) -> list[tuple[str, str]]:
