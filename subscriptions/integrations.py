@@ -315,3 +315,4 @@ def _sync_routes(subscription_ids: list[int]) -> None:
             wanted = [_unrouted_type()]
         if wanted != subscription.event_types:
             EventSubscription.objects.filter(pk=subscription.pk).update(event_types=wanted)
+            hotcache.clear()  # update() sends no signal: this process's next publish must see the new routes

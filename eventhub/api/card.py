@@ -30,6 +30,20 @@ from eventhub.services.ingest import Submission, publish_batch
 from eventhub.timeparse import parse_query_datetime
 
 
+def known_type_names(account, names: list[str]) -> list[str]:
+    """A name the caller's catalog does not have is a typo, not an empty page: a 400 that names it."""
+    if not names:
+        return names
+    known = set(selectors.visible_event_types(account).filter(name__in=names).values_list("name", flat=True))
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise InvalidInput(
+            f"event_types: {unknown[0]!r} is not an event type of this catalog.",
+            {"event_types": [f"Unknown event type: {name}." for name in unknown]},
+        )
+    return names
+
+
 class EventListView(APIView):
     @extend_schema(
         operation_id="events_list",
@@ -45,11 +59,12 @@ class EventListView(APIView):
     )
     def get(self, request):
         params = request.query_params
+        account = caller_account(request)
         queryset = selectors.events_for(
-            caller_account(request),
+            account,
             begin=parse_query_datetime(params.get("begin"), "begin"),
             end=parse_query_datetime(params.get("end"), "end"),
-            event_types=selectors.split_csv(params.get("event_types")),
+            event_types=known_type_names(account, selectors.split_csv(params.get("event_types"))),
         ).select_related("caused_by")
         page = token_page(queryset, **cursor_args(request))
         with_content = truthy(params.get("with_content"), "with_content", default=True)

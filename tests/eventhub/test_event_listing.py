@@ -130,3 +130,18 @@ def test_lithic_sdk_lists_pages_both_ways_and_retrieves_in_strict_mode(live_serv
         client.events.retrieve("evt_does_not_exist")
     with pytest.raises(lithic.AuthenticationError):
         lithic.Lithic(api_key="wrong", base_url=live_server.url, max_retries=0).events.retrieve(tokens[0])
+
+
+def test_an_unknown_event_type_filter_is_a_400_naming_it(acme, event_types):
+    response = acme.client().get("/v1/events?event_types=card.created,card.craeted")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"] == {"event_types": ["Unknown event type: card.craeted."]}
+    assert acme.client().get("/v1/events?event_types=card.created").status_code == 200
+
+
+def test_another_accounts_own_type_name_is_unknown_to_this_account(acme, globex, event_types):
+    from eventhub.services.rules import create_rule
+
+    create_rule(globex.account, name="Low", code="globex_low", event_name="card.created", always_fire_event=True)
+    response = acme.client().get("/v1/events?event_types=notification.globex_low")
+    assert response.status_code == 400 and "notification.globex_low" in response.json()["message"]
