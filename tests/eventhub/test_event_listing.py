@@ -142,6 +142,8 @@ def test_an_unknown_event_type_filter_is_a_400_naming_it(acme, event_types):
 def test_another_accounts_own_type_name_is_unknown_to_this_account(acme, globex, event_types):
     from eventhub.services.rules import create_rule
 
-    create_rule(globex.account, name="Low", code="globex_low", event_name="card.created", always_fire_event=True)
+    create_rule(
+        globex.account, name="Low", code="globex_low", event_name="card.created", always_fire_event=True
+    )
     response = acme.client().get("/v1/events?event_types=notification.globex_low")
     assert response.status_code == 400 and "notification.globex_low" in response.json()["message"]
