@@ -16,7 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_deploy_check_is_clean_with_production_settings(tmp_path):
     env = {
-        **os.environ,
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("EVENTHUB_SSRF_ALLOW", "EVENTHUB_ALLOW_HTTP_HOSTS")
+        },
         "EVENTHUB_ENV": "production",
         "EVENTHUB_SECRET_KEY": "x" * 64 + "-production-secret-for-the-check",
         "EVENTHUB_ENCRYPTION_KEYS": "q5ZfX1bz8wXGm2pA0Uq3c0T7pJmLw0m5P8m3o6F0h2E=",
@@ -39,7 +43,11 @@ def test_deploy_check_is_clean_with_production_settings(tmp_path):
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     env = {
-        **os.environ,
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in ("EVENTHUB_SSRF_ALLOW", "EVENTHUB_ALLOW_HTTP_HOSTS")
+        },
         "EVENTHUB_ENV": "production",
         "EVENTHUB_SECRET_KEY": "",
         "EVENTHUB_VAR_DIR": str(tmp_path),
