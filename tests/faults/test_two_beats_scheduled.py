@@ -117,7 +117,9 @@ def test_two_beats_and_two_workers_fire_each_occurrence_once(
     assert scheduled.count() == OCCURRENCES
     by_event = dict(scheduled.values_list("id", "idempotency_key"))
     assert all(by_event[o.fired_event_id] == idempotency_key(o) for o in occurrences)
-    assert Counter(scheduled.values_list("event_type", flat=True)) == {name: COMMITMENTS for name in OFFSETS}
+    assert Counter(scheduled.values_list("event_type__name", flat=True)) == {
+        name: COMMITMENTS for name in OFFSETS
+    }
 
     assert result.sent == OCCURRENCES * SUBSCRIPTIONS
     assert set(Message.objects.values_list("status", flat=True)) == {MessageStatus.SUCCESS}
