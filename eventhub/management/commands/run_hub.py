@@ -100,7 +100,7 @@ class Command(BaseCommand):
         if settings.EVENTHUB_SSRF_ALLOW or settings.EVENTHUB_ALLOW_HTTP_HOSTS:
             self.stdout.write(
                 "LOCAL TRIALS: deliveries to loopback and plain http are allowed "
-                f"({','.join(settings.EVENTHUB_SSRF_ALLOW + settings.EVENTHUB_ALLOW_HTTP_HOSTS)}); "
+                f"({','.join(dict.fromkeys(settings.EVENTHUB_SSRF_ALLOW + settings.EVENTHUB_ALLOW_HTTP_HOSTS))}); "
                 "EVENTHUB_ENV=production refuses them."
             )
         self.stdout.write(
