@@ -57,10 +57,28 @@ def test_nul_characters_in_path_or_query_are_400(acme, event_types, path):
     assert response.status_code == 400 and "NUL" in response.json()["message"]
 
 
-def test_event_fields_need_an_event_name_that_exists(acme, event_types):
+def test_event_fields_for_an_unknown_event_name_are_404(acme, event_types):
+    assert bearer(acme).get(org(acme, "events/fields?eventName=no.such")).status_code == 404
+
+
+def test_event_fields_without_an_event_name_list_every_visible_type_as_prefixed_field_names(
+    acme, event_types
+):
+    response = bearer(acme).get(org(acme, "events/fields"))
+    assert response.status_code == 200
+    events = response.json()["events"]
+    assert set(events) >= {UPDATED, "card.shipped", "configuration.commitment.created"}
+    assert events[UPDATED]["new.amountSpent"] == "number" and events[UPDATED]["old.amountSpent"] == "number"
+    assert events["card.shipped"] == {"new.card_token": "string"}
+
+
+def test_created_event_fields_have_only_new_and_deleted_only_old(acme, event_types):
     client = bearer(acme)
-    assert client.get(org(acme, "events/fields")).status_code == 400
-    assert client.get(org(acme, "events/fields?eventName=no.such")).status_code == 404
+    created = client.get(org(acme, "events/fields?eventName=configuration.commitment.created")).json()
+    assert set(created["events"]) == {"new"}
+    publish(acme.account, "configuration.commitment.deleted", {"id": "c1", "amount": 5})
+    deleted = client.get(org(acme, "events/fields?eventName=configuration.commitment.deleted")).json()
+    assert set(deleted["events"]) == {"old"} and deleted["events"]["old"]["amount"] == "integer"
 
 
 def test_event_fields_come_from_the_schema_else_the_example_else_observed_payloads(acme, event_types):

@@ -90,6 +90,8 @@ def test_events_list_with_filters_and_pages_retrieve_fields_and_types(client, ac
 
     fields = client.events.get_fields(event_name=UPDATED).events
     assert fields["new"]["amount"] == "number" and fields["old"]["endDate"] == "string"
+    every_type = client.events.get_fields().events  # eventName is optional in the SDK
+    assert every_type[UPDATED]["new.amount"] == "number" and "old.amount" not in every_type[CREATED]
     assert {CREATED, UPDATED, "notification.big"} <= set(client.events.get_types().events)
 
     with pytest.raises(m3ter.NotFoundError):
