@@ -49,6 +49,18 @@ def test_a_version_conflict_is_409_that_must_not_be_retried(acme, event_types):
     assert "version" in response.json()["errors"]
 
 
+def test_scheduled_configurations_expose_active_and_a_put_without_it_keeps_it(acme, event_types):
+    client = bearer(acme)
+    body = {"name": "scheduled.commitment.y", "entity": "commitment", "field": "endDate", "offset": 1}
+    created = client.post(org(acme, "scheduledevents/configurations"), body, format="json").json()
+    assert created["active"] is True
+    path = org(acme, f"scheduledevents/configurations/{created['id']}")
+    paused = client.put(path, {**body, "active": False, "version": created["version"]}, format="json").json()
+    assert paused["active"] is False
+    kept = client.put(path, {**body, "offset": 2, "version": paused["version"]}, format="json").json()
+    assert kept["active"] is False and client.get(path).json()["active"] is False
+
+
 @pytest.mark.parametrize(
     "path", ["events?eventName=a%00b", "events/evt%00x", "integrationconfigs/entity/No%00te"]
 )
