@@ -25,10 +25,10 @@ from eventhub.api.billing_dialect import (
     page_body,
     page_of,
 )
-from eventhub.api.billing_fields import event_fields
+from eventhub.api.billing_fields import all_event_fields, event_fields
 from eventhub.api.billing_selectors import EVENT_TYPE_GROUPS, billing_events
 from eventhub.api.params import truthy
-from eventhub.errors import InvalidInput, NotFound
+from eventhub.errors import NotFound
 from eventhub.models import Account, NotificationRule
 from eventhub.selectors import event_type_for, split_csv, visible_event_types
 from eventhub.services import rules
@@ -135,7 +135,7 @@ class EventFieldsView(BillingView):
     @extend_schema(
         operation_id="billing_events_get_fields",
         tags=["events"],
-        parameters=[OpenApiParameter("eventName", str, required=True)],
+        parameters=[OpenApiParameter("eventName", str, required=False)],
         responses=inline_serializer(
             "EventFields",
             {"events": serializers.DictField(child=serializers.DictField(child=serializers.CharField()))},
@@ -143,8 +143,9 @@ class EventFieldsView(BillingView):
     )
     def get(self, request, org_id: str):
         name = request.query_params.get("eventName")
-        if not name:
-            raise InvalidInput("eventName is required.", {"eventName": ["Name the event type."]})
+        if not name:  # optional in the SDK: every visible type's fields
+            types = visible_event_types(self.account).filter(archived=False).order_by("name")
+            return Response({"events": all_event_fields(self.account, types)})
         event_type = event_type_for(self.account, name)  # global or this org's own; never another org's
         if event_type is None:
             raise NotFound(f"No event type named {name[:128]!r} in this organization.")

@@ -34,7 +34,8 @@ def billing_events(
     event_type: str | None = None,
 ) -> QuerySet[Event]:
     """`accountId` is the producer's customer account (an `account` entity or a payload's accountId);
-    `resourceId` the entity an event is about; `notificationId` the rule that emitted it."""
+    `resourceId` the entity an event is about; `notificationCode`/`notificationId` the events that
+    triggered that rule's notifications."""
     queryset = events_for(account).select_related("caused_by")
     if event_name:
         queryset = filter_by_type_names(queryset, account, [event_name])
@@ -46,12 +47,18 @@ def billing_events(
         )
     if resource_id:
         queryset = queryset.filter(entity_id=resource_id)
+    # Per the SDK, these two return the events that *triggered* the notification: a notification
+    # event's `caused_by` is its triggering event.
     if notification_code:
-        queryset = filter_by_type_names(queryset, account, [notification_type_name(notification_code)])
+        fired = filter_by_type_names(
+            events_for(account), account, [notification_type_name(notification_code)]
+        )
+        queryset = queryset.filter(pk__in=fired.values("caused_by_id"))
     if notification_id:
-        queryset = queryset.filter(
+        fired = events_for(account).filter(
             event_type__name__startswith="notification.", payload__rule__id=notification_id
         )
+        queryset = queryset.filter(pk__in=fired.values("caused_by_id"))
     if event_type:
         group = _GROUPS_BY_LOWER.get(event_type.lower())
         if group is None:

@@ -28,6 +28,7 @@ class ScheduledEventConfigurationSerializer(AuditFields):
     entity = serializers.CharField()
     field = serializers.CharField()
     offset = serializers.IntegerField()
+    active = serializers.BooleanField()
     backfill = serializers.BooleanField()
 
 
@@ -39,6 +40,9 @@ class ScheduledEventConfigurationWrite(serializers.Serializer):
     version = serializers.IntegerField(required=False, allow_null=True)
     backfill = serializers.BooleanField(
         required=False, help_text="Hub extension: also fire occurrences already past."
+    )
+    active = serializers.BooleanField(
+        required=False, help_text="Hub extension: false pauses the configuration; a PUT without it keeps it."
     )
 
 

@@ -49,6 +49,18 @@ def test_a_version_conflict_is_409_that_must_not_be_retried(acme, event_types):
     assert "version" in response.json()["errors"]
 
 
+def test_scheduled_configurations_expose_active_and_a_put_without_it_keeps_it(acme, event_types):
+    client = bearer(acme)
+    body = {"name": "scheduled.commitment.y", "entity": "commitment", "field": "endDate", "offset": 1}
+    created = client.post(org(acme, "scheduledevents/configurations"), body, format="json").json()
+    assert created["active"] is True
+    path = org(acme, f"scheduledevents/configurations/{created['id']}")
+    paused = client.put(path, {**body, "active": False, "version": created["version"]}, format="json").json()
+    assert paused["active"] is False
+    kept = client.put(path, {**body, "offset": 2, "version": paused["version"]}, format="json").json()
+    assert kept["active"] is False and client.get(path).json()["active"] is False
+
+
 @pytest.mark.parametrize(
     "path", ["events?eventName=a%00b", "events/evt%00x", "integrationconfigs/entity/No%00te"]
 )
@@ -57,10 +69,28 @@ def test_nul_characters_in_path_or_query_are_400(acme, event_types, path):
     assert response.status_code == 400 and "NUL" in response.json()["message"]
 
 
-def test_event_fields_need_an_event_name_that_exists(acme, event_types):
+def test_event_fields_for_an_unknown_event_name_are_404(acme, event_types):
+    assert bearer(acme).get(org(acme, "events/fields?eventName=no.such")).status_code == 404
+
+
+def test_event_fields_without_an_event_name_list_every_visible_type_as_prefixed_field_names(
+    acme, event_types
+):
+    response = bearer(acme).get(org(acme, "events/fields"))
+    assert response.status_code == 200
+    events = response.json()["events"]
+    assert set(events) >= {UPDATED, "card.shipped", "configuration.commitment.created"}
+    assert events[UPDATED]["new.amountSpent"] == "number" and events[UPDATED]["old.amountSpent"] == "number"
+    assert events["card.shipped"] == {"new.card_token": "string"}
+
+
+def test_created_event_fields_have_only_new_and_deleted_only_old(acme, event_types):
     client = bearer(acme)
-    assert client.get(org(acme, "events/fields")).status_code == 400
-    assert client.get(org(acme, "events/fields?eventName=no.such")).status_code == 404
+    created = client.get(org(acme, "events/fields?eventName=configuration.commitment.created")).json()
+    assert set(created["events"]) == {"new"}
+    publish(acme.account, "configuration.commitment.deleted", {"id": "c1", "amount": 5})
+    deleted = client.get(org(acme, "events/fields?eventName=configuration.commitment.deleted")).json()
+    assert set(deleted["events"]) == {"old"} and deleted["events"]["old"]["amount"] == "integer"
 
 
 def test_event_fields_come_from_the_schema_else_the_example_else_observed_payloads(acme, event_types):

@@ -70,8 +70,10 @@ def test_events_list_with_filters_and_pages_retrieve_fields_and_types(client, ac
     }
     assert names(resource_id="c3") == [UPDATED, CREATED]
     assert names(account_id="acc-1") == [CREATED] * 3
-    assert names(notification_code="big") == ["notification.big"]
-    assert names(notification_id=rule.id) == ["notification.big"]
+    # The SDK: these filters return the events that triggered the notification, not the notification events.
+    assert [e.id for e in client.events.list(notification_code="big")] == [update.token]
+    assert [e.id for e in client.events.list(notification_id=rule.id)] == [update.token]
+    assert names(notification_code="nope") == [] and names(notification_id="nope") == []
     assert names(event_type="Notification") == ["notification.big"]
     assert len(names(include_actioned=True)) == 25
 
@@ -90,6 +92,8 @@ def test_events_list_with_filters_and_pages_retrieve_fields_and_types(client, ac
 
     fields = client.events.get_fields(event_name=UPDATED).events
     assert fields["new"]["amount"] == "number" and fields["old"]["endDate"] == "string"
+    every_type = client.events.get_fields().events  # eventName is optional in the SDK
+    assert every_type[UPDATED]["new.amount"] == "number" and "old.amount" not in every_type[CREATED]
     assert {CREATED, UPDATED, "notification.big"} <= set(client.events.get_types().events)
 
     with pytest.raises(m3ter.NotFoundError):
