@@ -189,24 +189,8 @@ class MessageAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
         ("Attempts", {"fields": ("attempts_table",)}),
         ("Body (event payload)", {"fields": ("payload",), "classes": ("collapse",)}),
     )
-    readonly_fields = (
-        "token",
-        "status_display",
-        "account",
-        "event_link",
-        "event_type",
-        "subscription_display",
-        "is_example",
-        "attempt_count",
-        "schedule_step",
-        "next_attempt_at",
-        "last_attempt_at",
-        "succeeded_at",
-        "lease_expires_at",
-        "created",
-        "attempts_table",
-        "payload",
-    )
+    # The page is read-only: every field the fieldsets show.
+    readonly_fields = tuple(name for _, options in fieldsets for name in options["fields"])
 
     def has_resend_permission(self, request) -> bool:
         """Resending changes delivery state, so it needs the change permission the read-only page hides."""

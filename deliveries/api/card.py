@@ -73,7 +73,22 @@ class ResendView(APIView):
         return Response(status=status.HTTP_202_ACCEPTED)
 
 
-class RecoverView(APIView):
+class _WindowRequestView(APIView):
+    """A background request over [begin, end) for one subscription: `service` is the recovery function."""
+
+    service = None
+
+    def post(self, request, token: str):
+        window = _filters(request)
+        type(self).service(
+            subscription_for(request, token), window["begin"], window["end"], actor=request.user.api_key
+        )
+        return Response(status=status.HTTP_202_ACCEPTED)
+
+
+class RecoverView(_WindowRequestView):
+    service = recovery.recover
+
     @extend_schema(
         operation_id="event_subscriptions_recover",
         parameters=WINDOW_PARAMS,
@@ -83,14 +98,12 @@ class RecoverView(APIView):
         "asking again while it runs is accepted and does not duplicate work.",
     )
     def post(self, request, token: str):
-        window = _filters(request)
-        recovery.recover(
-            subscription_for(request, token), window["begin"], window["end"], actor=request.user.api_key
-        )
-        return Response(status=status.HTTP_202_ACCEPTED)
+        return super().post(request, token)
 
 
-class ReplayMissingView(APIView):
+class ReplayMissingView(_WindowRequestView):
+    service = recovery.replay_missing
+
     @extend_schema(
         operation_id="event_subscriptions_replay_missing",
         parameters=WINDOW_PARAMS,
@@ -100,11 +113,7 @@ class ReplayMissingView(APIView):
         "Runs in the background; idempotent.",
     )
     def post(self, request, token: str):
-        window = _filters(request)
-        recovery.replay_missing(
-            subscription_for(request, token), window["begin"], window["end"], actor=request.user.api_key
-        )
-        return Response(status=status.HTTP_202_ACCEPTED)
+        return super().post(request, token)
 
 
 class SendExampleView(APIView):
