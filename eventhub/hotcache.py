@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 
 T = TypeVar("T")
 _entries: dict[tuple, tuple[float, Any]] = {}
@@ -58,6 +59,15 @@ def clear(*_args: Any, **_kwargs: Any) -> None:
         _entries.clear()
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(_clear_now)
+
+
+def update_rows(queryset: QuerySet, **values: Any) -> int:
+    """`queryset.update(**values)` for rows this memo holds. `update()` sends no signal, so the memo is
+    cleared here (now and on commit): this process's next publish sees the change at once."""
+    changed = queryset.update(**values)
+    if changed:
+        clear()
+    return changed
 
 
 def _clear_now() -> None:
