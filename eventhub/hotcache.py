@@ -6,8 +6,8 @@ Coherence, the guarantee callers rely on: an entry is served at most EVENTHUB_HO
 (at most 1 s) after the moment its read *started*, so a change that committed at time t is seen by
 every process for every request that starts after t + that bound (a revoked key or a deactivated
 account is refused, a new or changed subscription, rule or event type applies). No message between
-processes is needed for that. Within one process a save or delete of one of those models (and the
-services that change them with `update()`) clears the memo at once, and again when the transaction
+processes is needed for that. Within one process a save or delete of one of those models (and a bulk
+`update()` of them, made through `update_rows`) clears the memo at once, and again when the transaction
 commits, so a process sees its own changes immediately, as it did before the memo.
 
 Values are shared by the threads of a process: callers treat them as read-only (or copy them).
