@@ -298,6 +298,9 @@ EVENTHUB_CLAIM_BATCH = env_int("EVENTHUB_CLAIM_BATCH", 50)
 # Per-process memo of keys, event types, rules and subscriptions on the publish path (eventhub/hotcache.py);
 # capped at 1 s, the longest a change may take to reach every process. 0 turns it off.
 EVENTHUB_HOT_CACHE_SECONDS = env_float("EVENTHUB_HOT_CACHE_SECONDS", 0.5)
+# Committed publishes' worker kicks are sent by one thread per process, at most one per this many seconds
+# (deliveries/kicker.py): the longest a kick waits to be coalesced with others.
+EVENTHUB_KICK_COALESCE_SECONDS = env_float("EVENTHUB_KICK_COALESCE_SECONDS", 0.005)
 # A send still running after this many seconds is left to record its own outcome, freeing its loop.
 EVENTHUB_DETACH_SLOW_SENDS_SECONDS = env_float("EVENTHUB_DETACH_SLOW_SENDS_SECONDS", 0.1)
 EVENTHUB_SUBSCRIPTION_CONCURRENCY = env_int("EVENTHUB_SUBSCRIPTION_CONCURRENCY", 10)
