@@ -42,8 +42,7 @@ class CoalescingKicker:
 
     def _start(self) -> None:
         with self._lock:
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
+            self._pid = os.getpid()
             if self._thread is not None and self._thread.is_alive():
                 return
             self._stopping = False
