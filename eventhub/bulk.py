@@ -3,20 +3,29 @@ model, with one array parameter per column, instead of Django's multi-row VALUES
 and parsed afresh for every batch, cost more than the rows themselves). Elsewhere, bulk_create.
 
 Ids are set on the instances as bulk_create would set them, matched by token (not by row order).
+Companion inserts (PostgreSQL) ride on the same statement as data-modifying CTEs that read the new
+rows' `id, token` from the CTE `inserted`: an event and its messages are one round trip.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from django.db import connection, models
 
+Companion = tuple[str, list]  # an INSERT reading `inserted` (id, token), and its parameters
 
-def bulk_insert(model: type[models.Model], instances: list[models.Model]) -> None:
-    """Insert `instances` (unsaved, each with a unique `token`) and set their primary keys."""
+
+def bulk_insert(
+    model: type[models.Model], instances: list[models.Model], companions: Sequence[Companion] = ()
+) -> None:
+    """Insert `instances` (unsaved, each with a unique `token`) and set their primary keys; run each
+    companion INSERT in the same statement (PostgreSQL only: elsewhere there are none to run)."""
     if not instances:
         return
     if connection.vendor != "postgresql":
+        assert not companions, "companion inserts need PostgreSQL's data-modifying CTEs"
         model.objects.bulk_create(instances)
         return
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
@@ -34,8 +43,13 @@ def bulk_insert(model: type[models.Model], instances: list[models.Model]) -> Non
         f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
         f"SELECT * FROM unnest({', '.join(selects)}) RETURNING {connection.ops.quote_name(model._meta.pk.column)}, token"
     )
+    params = list(arrays)
+    if companions:
+        ctes = "".join(f", companion_{n} AS ({companion})" for n, (companion, _) in enumerate(companions))
+        sql = f"WITH inserted AS ({sql}){ctes} SELECT * FROM inserted"
+        params += [param for _, companion_params in companions for param in companion_params]
     with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, params)
         ids = dict((token, pk) for pk, token in cursor.fetchall())
     for instance in instances:
         instance.pk = ids[instance.token]

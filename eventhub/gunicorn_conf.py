@@ -12,7 +12,9 @@ from eventhub.env import env_int, env_str
 
 bind = env_str("EVENTHUB_BIND", "127.0.0.1:8000")
 workers = env_int("EVENTHUB_WEB_WORKERS", 2)
-threads = env_int("EVENTHUB_WEB_THREADS", 4)
+# 2 x 8 by measurement (docs/performance.md): keep-alive clients are not spread evenly over workers, and a
+# request spends much of its time waiting on PostgreSQL/Redis, so more threads than producers per worker pay.
+threads = env_int("EVENTHUB_WEB_THREADS", 8)
 worker_class = "gthread"
 timeout = env_int("EVENTHUB_WEB_TIMEOUT", 30)  # a request running longer is killed with its worker
 graceful_timeout = env_int("EVENTHUB_WEB_GRACEFUL_TIMEOUT", 30)

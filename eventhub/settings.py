@@ -62,11 +62,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",  # admin's static files from any server, no DEBUG needed
     "eventhub.not_found.JsonNotFoundMiddleware",
     "eventhub.middleware.RejectNulCharactersMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Sessions, Django auth and messages for browser pages; skipped on /v1/ and /organizations/
+    # (key-authenticated DRF views), where they only cost time (eventhub/browser_middleware.py). CSRF
+    # stays Django's own (deploy checks look for it; DRF views are exempt, so it does little there).
+    "eventhub.browser_middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "eventhub.browser_middleware.AuthenticationMiddleware",
+    "eventhub.browser_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "eventhub.middleware.DatabaseUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into its 429 response
@@ -108,7 +111,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(VAR_DIR / env_str("EVENTHUB_TEST_DB_NAME", "test_eventhub.sqlite3"))
     }
 else:
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A SELECT 1 on a kept connection before each request's first query (web) or task's (workers).
+    # Off, a connection the server dropped fails one request with a retryable 503 and is then replaced.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("EVENTHUB_DB_HEALTH_CHECKS", True)
     # Behind PgBouncer in transaction mode (docs/deploy.md): no named cursors across transactions.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
         "EVENTHUB_DB_DISABLE_SERVER_SIDE_CURSORS", False
@@ -298,6 +303,9 @@ EVENTHUB_CLAIM_BATCH = env_int("EVENTHUB_CLAIM_BATCH", 50)
 # Per-process memo of keys, event types, rules and subscriptions on the publish path (eventhub/hotcache.py);
 # capped at 1 s, the longest a change may take to reach every process. 0 turns it off.
 EVENTHUB_HOT_CACHE_SECONDS = env_float("EVENTHUB_HOT_CACHE_SECONDS", 0.5)
+# Committed publishes' worker kicks are sent by one thread per process, at most one per this many seconds
+# (deliveries/kicker.py): the longest a kick waits to be coalesced with others.
+EVENTHUB_KICK_COALESCE_SECONDS = env_float("EVENTHUB_KICK_COALESCE_SECONDS", 0.005)
 # A send still running after this many seconds is left to record its own outcome, freeing its loop.
 EVENTHUB_DETACH_SLOW_SENDS_SECONDS = env_float("EVENTHUB_DETACH_SLOW_SENDS_SECONDS", 0.1)
 EVENTHUB_SUBSCRIPTION_CONCURRENCY = env_int("EVENTHUB_SUBSCRIPTION_CONCURRENCY", 10)

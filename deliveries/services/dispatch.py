@@ -7,8 +7,11 @@ import logging
 import time
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
+
+from deliveries.kicker import CoalescingKicker
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +59,25 @@ def _kick_first_lane() -> None:
     kick(FIRST)
 
 
+# First-lane kicks of committed transactions, coalesced per process and sent by its kicker thread.
+committed_kicks = CoalescingKicker(_kick_first_lane, lambda: settings.EVENTHUB_KICK_COALESCE_SECONDS)
+
+
+def _request_first_lane_kick() -> None:
+    committed_kicks.request()
+
+
+def flush_kicks(timeout: float = 5.0) -> bool:
+    """Wait until the kicks asked for so far have been sent (tests, and anything that must see them)."""
+    return committed_kicks.flush(timeout)
+
+
 def kick_on_commit() -> None:
-    """One kick per transaction however many messages it creates (nested ingest included)."""
+    """At most one kick per transaction however many messages it creates (nested ingest included), and
+    sent by the kicker thread after the commit, coalesced with other transactions' (deliveries/kicker.py)."""
     connection = transaction.get_connection()
     if connection.in_atomic_block and any(
-        func is _kick_first_lane for _, func, _ in connection.run_on_commit
+        func is _request_first_lane_kick for _, func, _ in connection.run_on_commit
     ):
         return
-    transaction.on_commit(_kick_first_lane, robust=True)
+    transaction.on_commit(_request_first_lane_kick, robust=True)

@@ -1,5 +1,6 @@
 """Fan-out: every new event gets one Message per enabled, matching subscription of its account, written
-in the event's own transaction; one worker kick is sent when that transaction commits."""
+in the event's own transaction (on PostgreSQL in the events' own INSERT statement); one worker kick is
+asked for when that transaction commits."""
 
 from __future__ import annotations
 
@@ -11,25 +12,54 @@ from deliveries.models import Message, MessageStatus
 from deliveries.services.dispatch import kick_on_commit
 from eventhub import hotcache, tokens
 from eventhub.models import Event
+from eventhub.services.processors import InsertCompanion
 from subscriptions.models import EventSubscription
 
 
 def create_messages(events: list[Event], *, depth: int = 0) -> None:
     """An event processor (EVENTHUB_EVENT_PROCESSORS): one query for the accounts' subscriptions, one
     bulk insert for the messages. Examples are never fanned out (send_example makes its own message)."""
+    pairs = _pairs(events)
+    if pairs:
+        insert_pending_messages(pairs)
+        kick_on_commit()
+
+
+def _messages_with_insert(events: list[Event], *, depth: int = 0) -> InsertCompanion | None:
+    """create_messages as a companion of the events' own INSERT (PostgreSQL): the events have no ids
+    yet, so each message names its event by token and takes the id from `inserted`."""
+    pairs = _pairs(events)
+    if not pairs:
+        return InsertCompanion("", [])  # no matching subscription: nothing to insert, nothing left to do
+    return InsertCompanion(
+        _INSERT_WITH_EVENTS_SQL.format(table=Message._meta.db_table),
+        [
+            MessageStatus.PENDING,
+            tokens.new_tokens("msg", len(pairs)),
+            [event.account_id for event, _ in pairs],
+            [event.token for event, _ in pairs],
+            [subscription_id for _, subscription_id in pairs],
+            [event.created for event, _ in pairs],
+        ],
+        then=kick_on_commit,
+    )
+
+
+create_messages.with_insert = _messages_with_insert
+
+
+def _pairs(events: list[Event]) -> list[tuple[Event, int]]:
+    """(event, subscription id) for every enabled subscription of the event's account that matches it."""
     events = [e for e in events if not e.is_example]
     if not events:
-        return
+        return []
     subscriptions = enabled_subscriptions({e.account_id for e in events})
-    pairs = [
+    return [
         (event, subscription.id)
         for event in events
         for subscription in subscriptions[event.account_id]
         if subscription.matches(event.event_type_name)  # same account: the name is its global or own type
     ]
-    if pairs:
-        insert_pending_messages(pairs)
-        kick_on_commit()
 
 
 def enabled_subscriptions(account_ids: set[int]) -> dict[int, list[EventSubscription]]:
@@ -65,6 +95,16 @@ INSERT INTO {table} (token, account_id, event_id, subscription_id, status, attem
 SELECT token, account_id, event_id, subscription_id, %s, 0, 0, created, false, created
 FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[])
      AS m(token, account_id, event_id, subscription_id, created)
+"""
+
+
+_INSERT_WITH_EVENTS_SQL = """
+INSERT INTO {table} (token, account_id, event_id, subscription_id, status, attempt_count, schedule_step,
+                     next_attempt_at, is_example, created)
+SELECT m.token, m.account_id, inserted.id, m.subscription_id, %s, 0, 0, m.created, false, m.created
+FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[])
+     AS m(token, account_id, event_token, subscription_id, created)
+JOIN inserted ON inserted.token = m.event_token
 """
 
 

@@ -1,17 +1,38 @@
 """Per-key rate limiting in a cache every web process shares: the `ratelimit` cache (Redis when
 EVENTHUB_CACHE_URL names one, else the database cache table `eventhub_cache`), never per-process memory,
-so N workers do not multiply the limit by N. Counting is a fixed window: one atomic increment per request
-on Redis (the database cache's increment is a read and a write, so a burst may overshoot slightly)."""
+so N workers do not multiply the limit by N. Counting is a fixed window: on Redis one round trip per
+request (INCR and EXPIRE pipelined); on the database cache an add and an increment (a read and a write,
+so a burst may overshoot slightly)."""
 
 from __future__ import annotations
 
 import time
 
 from django.conf import settings
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
 RATELIMIT_CACHE = "ratelimit"
+
+
+def count_hit(cache: BaseCache, key: str, ttl: int) -> int:
+    """Add one to the window's counter and return it. Redis: INCR (creates it at 1) and EXPIRE in one
+    pipelined round trip; the counter is a plain integer, as RedisCache stores ints, so cache.get reads it."""
+    if isinstance(cache, RedisCache):
+        redis_key = cache.make_and_validate_key(key)
+        client = cache._cache.get_client(redis_key, write=True)  # Django's own client: its pool and options
+        pipeline = client.pipeline(transaction=False)
+        pipeline.incr(redis_key)
+        pipeline.expire(redis_key, ttl)
+        count, _ = pipeline.execute()
+        return int(count)
+    cache.add(key, 0, timeout=ttl)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=ttl)
+        return 1
 
 
 def client_address(request) -> str:
@@ -53,13 +74,7 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         window = int(now // self.duration)
         counter = f"{key}:{window}"
         self._retry_after = (window + 1) * self.duration - now
-        self.cache.add(counter, 0, timeout=self.duration + 1)
-        try:
-            count = self.cache.incr(counter)
-        except ValueError:  # expired between add and incr
-            self.cache.set(counter, 1, timeout=self.duration + 1)
-            count = 1
-        return count <= self.num_requests
+        return count_hit(self.cache, counter, self.duration + 1) <= self.num_requests
 
     def wait(self) -> float:
         return max(1.0, getattr(self, "_retry_after", float(self.duration)))

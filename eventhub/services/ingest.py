@@ -22,7 +22,7 @@ from eventhub.errors import InvalidInput, PayloadTooLarge
 from eventhub.models import Account, Event, EventType
 from eventhub.selectors import event_types_named
 from eventhub.services.entities import prepare_entity_states, save_entity_states
-from eventhub.services.processors import run_processors
+from eventhub.services.processors import insert_companions, run_processors
 from eventhub.services.validation import validate_submission
 
 logger = logging.getLogger(__name__)
@@ -166,9 +166,11 @@ def _record(account: Account, specs: list[EventSpec], depth: int) -> list[Publis
         results.append(PublishResult(event, created=True))
     if fresh:
         entities = prepare_entity_states(account, fresh)
-        bulk_insert(Event, fresh)
+        processed = [e for e in fresh if not e.is_example]
+        companions = insert_companions(processed, depth=depth)  # e.g. the messages: same statement
+        bulk_insert(Event, fresh, companions.sql)
         save_entity_states(entities)
-        run_processors([e for e in fresh if not e.is_example], depth=depth)
+        run_processors(processed, depth=depth, companions=companions)
         transaction.on_commit(partial(metrics.events_ingested, fresh))
     return results
 

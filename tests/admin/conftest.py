@@ -4,6 +4,7 @@ sent to a broker."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -11,19 +12,21 @@ from django.utils import timezone
 
 from deliveries import tasks
 from deliveries.models import AttemptStatus, Message, MessageAttempt, MessageStatus
+from deliveries.services.dispatch import flush_kicks
 from eventhub.models import Event
 from eventhub.services.accounts import create_account_with_key
 from subscriptions.services import create_subscription
 
 
 @pytest.fixture(autouse=True)
-def kicks(monkeypatch) -> list[str]:
+def kicks(monkeypatch) -> Iterator[list[str]]:
     """Delivery tasks the admin enqueued (nothing reaches a broker); a test runs a queued job with run_job."""
     sent: list[str] = []
     for task in (tasks.deliver_due, tasks.deliver_retries, tasks.sweep, tasks.run_recovery_job):
         monkeypatch.setattr(task, "apply_async", lambda *a, _name=task.name, **k: sent.append(_name))
         monkeypatch.setattr(task, "delay", lambda *a, _name=task.name, **k: sent.append(_name))
-    return sent
+    yield sent
+    flush_kicks()  # a committed transaction's kick is sent by the kicker thread: never after the patch goes
 
 
 @pytest.fixture(autouse=True)

@@ -4,13 +4,14 @@ run the real broker and worker)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 
 from deliveries import tasks
 from deliveries.services import engine
-from deliveries.services.dispatch import ANY
+from deliveries.services.dispatch import ANY, flush_kicks
 from eventhub.models import Account, Event
 from eventhub.services.ingest import publish
 from subscriptions.models import EventSubscription
@@ -28,13 +29,14 @@ def delivery_settings(settings):
 
 
 @pytest.fixture(autouse=True)
-def kicks(monkeypatch) -> list[str]:
+def kicks(monkeypatch) -> Iterator[list[str]]:
     """Names of the tasks the code under test enqueued, in order (nothing reaches a broker)."""
     sent: list[str] = []
     for task in (tasks.deliver_due, tasks.deliver_retries, tasks.sweep, tasks.run_recovery_job):
         monkeypatch.setattr(task, "apply_async", lambda *a, _name=task.name, **k: sent.append(_name))
         monkeypatch.setattr(task, "delay", lambda *a, _name=task.name, **k: sent.append(_name))
-    return sent
+    yield sent
+    flush_kicks()  # a committed transaction's kick is sent by the kicker thread: never after the patch goes
 
 
 def subscribe(account: Account, url: str, **fields) -> EventSubscription:

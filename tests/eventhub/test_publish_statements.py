@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from deliveries.models import Message
-from eventhub.models import ApiKey, EventType, NotificationRule
+from eventhub.models import ApiKey, Event, EventType, NotificationRule
 from subscriptions.models import EventSubscription
 from subscriptions.services import create_subscription, set_disabled
 
@@ -49,3 +49,27 @@ def test_a_change_in_this_process_applies_to_the_next_publish_at_once(acme, even
     assert Message.objects.filter(event__token=_publish(client)).count() == 0
     create_subscription(acme.account, url=HOOK)
     assert Message.objects.filter(event__token=_publish(client)).count() == 1
+
+
+def test_a_warm_one_event_publish_writes_the_event_and_its_messages_in_one_statement(
+    acme, event_types, monkeypatch
+):
+    monkeypatch.setattr("eventhub.hotcache._clock", lambda: 1000.0)
+    for _ in range(3):
+        create_subscription(acme.account, url=HOOK)
+    client = acme.client()
+    _publish(client)  # fills the memo
+    with CaptureQueriesContext(connection) as queries:
+        token = _publish(client)
+    event_table, message_table = Event._meta.db_table, Message._meta.db_table
+    writes = [  # the rate-limit counter's own insert (database cache) is not the publish's
+        q["sql"] for q in queries.captured_queries if event_table in q["sql"] or message_table in q["sql"]
+    ]
+    writes = [sql for sql in writes if "INSERT INTO" in sql]
+    if connection.vendor == "postgresql":  # one round trip: the messages ride on the event's INSERT
+        [statement] = writes
+        assert f'INSERT INTO "{event_table}"' in statement and f"INSERT INTO {message_table}" in statement
+    else:
+        assert len(writes) == 2
+    assert Message.objects.filter(event__token=token).count() == 3
+    assert Message.objects.filter(event__token=token, account=acme.account).count() == 3

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
+from tests.conftest import require_service
 from tests.e2e.conftest import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -96,3 +98,50 @@ def test_x_forwarded_for_names_the_client_behind_the_configured_proxies(three_pe
     assert codes == [401, 401, 401, 401]
     codes = _token_requests([f"{i}.{i}.{i}.{i}, 203.0.113.9" for i in range(1, 5)])
     assert codes == [401, 401, 401, 429]
+
+
+@pytest.fixture
+def redis_ratelimit_cache(settings):
+    """The `ratelimit` cache on a real Redis (the broker's, as production shares it), under a fresh prefix."""
+    import redis
+
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    url = url if url.startswith("redis") else "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        require_service("Redis", str(exc))
+    backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    settings.CACHES = {**settings.CACHES, "ratelimit": {**backend, "KEY_PREFIX": f"rl-test-{uuid.uuid4()}"}}
+    yield caches["ratelimit"]
+    caches["ratelimit"].clear()
+
+
+@pytest.fixture
+def redis_round_trips(monkeypatch) -> list[bytes]:
+    """Every command batch the process writes to Redis (a spy: the real Redis answers)."""
+    from redis.connection import Connection
+
+    sent: list[bytes] = []
+    original = Connection.send_packed_command
+
+    def spy(self, command, check_health=True):
+        sent.append(command)
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(Connection, "send_packed_command", spy)
+    return sent
+
+
+@pytest.mark.django_db
+def test_on_redis_each_request_costs_one_round_trip_and_the_limit_holds(
+    acme, event_types, three_per_day, redis_ratelimit_cache, redis_round_trips
+):
+    client = acme.client()
+    client.get("/v1/events")  # warm: the key and its account are memoised, the Redis pool connected
+    redis_round_trips.clear()
+    codes = [client.get("/v1/events").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]  # 3 per day in all, the warm-up included
+    assert len(redis_round_trips) == 3  # one per request: INCR and EXPIRE pipelined
+    [counter] = [k for k in redis_ratelimit_cache._cache.get_client().keys("*") if b"api_key" in k]
+    assert redis_ratelimit_cache._cache.get_client().ttl(counter) > 0  # every counter expires

@@ -3,6 +3,7 @@ cookie jar), plus bulk deliveries for list pages. Nothing reaches a broker."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from urllib.parse import urlparse
 
@@ -12,17 +13,19 @@ from django.utils import timezone
 
 from deliveries import tasks
 from deliveries.models import AttemptStatus, Message, MessageAttempt, MessageStatus
+from deliveries.services.dispatch import flush_kicks
 from eventhub.models import Event
 from subscriptions.models import EventSubscription
 
 
 @pytest.fixture(autouse=True)
-def kicks(monkeypatch) -> list[str]:
+def kicks(monkeypatch) -> Iterator[list[str]]:
     sent: list[str] = []
     for task in (tasks.deliver_due, tasks.deliver_retries, tasks.sweep, tasks.run_recovery_job):
         monkeypatch.setattr(task, "apply_async", lambda *a, _name=task.name, **k: sent.append(_name))
         monkeypatch.setattr(task, "delay", lambda *a, _name=task.name, **k: sent.append(_name))
-    return sent
+    yield sent
+    flush_kicks()  # a committed transaction's kick is sent by the kicker thread: never after the patch goes
 
 
 def mint(keyed, **options) -> dict:

@@ -91,7 +91,7 @@ class Command(BaseCommand):
             if options["dev"]
             else (
                 f"gunicorn ({os.environ.get('EVENTHUB_WEB_WORKERS', '2')} workers x "
-                f"{os.environ.get('EVENTHUB_WEB_THREADS', '4')} threads)"
+                f"{os.environ.get('EVENTHUB_WEB_THREADS', '8')} threads)"
             )
         )
         self.stdout.write(
