@@ -62,3 +62,14 @@ def record_action(
     if isinstance(actor, ApiKey):
         return record_audit(action, api_key=actor, account=account, target=target, **details)
     return record_audit(action, user=actor, account=account, target=target, **details)
+
+
+def actor_label(actor: Actor) -> str:
+    """How a record names who acted: an API key by its id, a staff user as `user:<username>`."""
+    if isinstance(actor, InterfaceActor):
+        actor = actor.principal
+    if isinstance(actor, ApiKey):
+        return actor.key_id
+    if actor is None:
+        return ""
+    return f"user:{actor.get_username()}"

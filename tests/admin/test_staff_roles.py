@@ -24,6 +24,7 @@ NOBODY = frozenset()
 ACTION_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("eventhub.account", "issue_key"): NOBODY,
     ("eventhub.apikey", "revoke"): NOBODY,
+    ("eventhub.event", "mark_actioned"): SUPPORTERS,
     ("eventhub.eventtype", "archive"): OPERATORS,
     ("eventhub.eventtype", "unarchive"): OPERATORS,
     ("subscriptions.eventsubscription", "enable"): OPERATORS,
@@ -132,8 +133,14 @@ def objects(world) -> dict[str, int]:
         world.account, name="big", code="big", event_name="card.created", calculation="new.amount > 1"
     )
     from eventhub.models import ApiKey, EventType
+    from eventhub.services.ingest import EventSpec, record_events
 
+    [error] = record_events(
+        world.account, [EventSpec(EventType.objects.get(name="ingest.validation_failure"), {"errors": []})]
+    )
+    assert error.event.awaiting_action  # an error event: "Mark actioned" has something to change
     return {
+        "eventhub.event": error.event.pk,
         "eventhub.account": world.account.pk,
         "eventhub.apikey": ApiKey.objects.filter(account=world.account).values_list("pk", flat=True).first(),
         "eventhub.eventtype": EventType.objects.get(name="card.created").pk,
