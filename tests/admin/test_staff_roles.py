@@ -247,6 +247,7 @@ def test_setup_staff_roles_gives_each_role_its_permissions_and_is_idempotent(rol
         "deliveries.change_message",
         "deliveries.add_recoveryjob",
         "deliveries.add_message",
+        "eventhub.change_event",  # mark error events actioned
     }
     assert (
         "subscriptions.change_eventsubscription" in perms[OPERATOR]
