@@ -39,7 +39,7 @@ from eventhub.services.rules import NOTIFICATION_PREFIX
 
 # --- events --------------------------------------------------------------------------------------
 
-NOT_ACTIONED = datetime(1970, 1, 1, tzinfo=UTC)  # dtActioned of an event waiting for action (see above)
+NOT_ACTIONED = datetime(1970, 1, 1, tzinfo=UTC)  # dtActioned of an event waiting for action (see below)
 
 
 def _state(payload):
@@ -85,7 +85,7 @@ class EventResponseSerializer(serializers.Serializer):
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_dtActioned(self, event) -> str:
         """When it was actioned; never null, because the SDK's strict EventResponse requires a datetime:
-        an error event still waiting for action shows NOT_ACTIONED (the Unix epoch) and `actioned: false`."""
+        an error event still waiting for action shows 1970-01-01T00:00:00Z and `actioned: false`."""
         return serializers.DateTimeField().to_representation(event.dt_actioned or NOT_ACTIONED)
 
     def get_actioned(self, event) -> bool:

@@ -229,3 +229,11 @@ def test_an_error_about_the_delivery_of_an_error_does_not_cascade(acme, billing_
     deliver()  # the notification of the error event, which the destination refuses as well
     assert Message.objects.filter(subscription=destination, attempt_count__gt=0).count() == 2
     assert len(error_events(acme.account)) == 1
+
+
+def test_card_deliveries_pay_no_statement_for_routes(acme, billing_pack, receiver, django_assert_num_queries):
+    subscribe(acme.account, receiver.url)
+    send_event(acme.account)
+    messages = list(Message.objects.select_related("event", "subscription"))
+    with django_assert_num_queries(0):
+        assert routes_for(messages) == {}
