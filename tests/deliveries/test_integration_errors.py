@@ -5,12 +5,15 @@ and the configuration's status following the outcomes. Real receivers, the real 
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from deliveries.http import SendResult
 from deliveries.models import Message, MessageStatus
 from deliveries.services.integration_outcomes import RoutedOutcome, routes_for
 from deliveries.services.integration_outcomes import apply as apply_outcomes
@@ -198,8 +201,6 @@ def test_recording_the_same_outcome_twice_raises_one_event_per_message_and_kind(
     deliver()
     message = Message.objects.select_related("event", "subscription").get(subscription__dialect="billing")
     config = routes_for([message])[message.id]
-    from deliveries.http import SendResult
-
     again = RoutedOutcome(message, config, timezone.now(), SendResult(401, "", "HTTP 401", 3))
     apply_outcomes([again, again], timezone.now())
     assert len(error_events(acme.account)) == 1
@@ -237,3 +238,30 @@ def test_card_deliveries_pay_no_statement_for_routes(acme, billing_pack, receive
     messages = list(Message.objects.select_related("event", "subscription"))
     with django_assert_num_queries(0):
         assert routes_for(messages) == {}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_recording_the_same_refusal_at_once_raise_one_event(acme, billing_pack, receiver):
+    """The idempotency key's unique constraint settles the race (PostgreSQL: both transactions overlap)."""
+    route(acme.account, receiver.url)
+    send_event(acme.account)
+    message = Message.objects.select_related("event", "subscription").get(subscription__dialect="billing")
+    config = routes_for([message])[message.id]
+    outcome = RoutedOutcome(message, config, timezone.now(), SendResult(401, "", "", 3))
+    barrier, errors = threading.Barrier(2), []
+
+    def record():
+        try:
+            barrier.wait()
+            apply_outcomes([outcome], timezone.now())
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and len(error_events(acme.account)) == 1
