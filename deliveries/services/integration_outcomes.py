@@ -52,11 +52,13 @@ def error_type_name(kind: str) -> str:
 def routes_for(messages: list[Message]) -> dict[int, IntegrationConfiguration]:
     """Message id -> the configuration that routed it to its billing destination: an enabled one before a
     disabled one, one naming the message's notification rule before a catch-all, the newest first. One
-    query for the claim's billing destinations; none when it holds none."""
+    query for the claim's billing destinations; none when it holds none. Examples (send_example) are no
+    integration run: they raise nothing and move no status."""
     routed = [
         m
         for m in messages
         if m.subscription.dialect == Dialect.BILLING
+        and not m.is_example
         and m.event.event_type_name.startswith(NOTIFICATION_PREFIX)
     ]
     if not routed:

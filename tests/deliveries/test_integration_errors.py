@@ -17,6 +17,7 @@ from deliveries.http import SendResult
 from deliveries.models import Message, MessageStatus
 from deliveries.services.integration_outcomes import RoutedOutcome, routes_for
 from deliveries.services.integration_outcomes import apply as apply_outcomes
+from deliveries.services.recovery import send_example
 from eventhub.models import Event, EventType
 from eventhub.services.catalog import load_packs
 from eventhub.services.rules import create_rule
@@ -265,3 +266,13 @@ def test_two_workers_recording_the_same_refusal_at_once_raise_one_event(acme, bi
     for thread in threads:
         thread.join()
     assert errors == [] and len(error_events(acme.account)) == 1
+
+
+def test_an_example_sent_to_a_refusing_destination_raises_nothing(acme, billing_pack, receiver):
+    destination, config = route(acme.account, receiver.url)
+    receiver.behaviour.default_status = 401
+    send_example(destination, "notification.cards")
+    deliver()
+    assert len(receiver.requests) == 1 and error_events(acme.account) == []
+    config.refresh_from_db()
+    assert config.routing_status == ""
