@@ -15,7 +15,6 @@ from django.urls import path, reverse
 from eventhub.admin_base import add_service_errors, changelist_url, pretty_json, status_pill
 from eventhub.errors import HubError
 from eventhub.models import Event, EventType
-from eventhub.services.audit import record_audit
 from eventhub.services.catalog import EDITABLE_FIELDS, check_event_type, create_event_type, update_event_type
 from eventhub.services.validation import validate_submission
 
@@ -113,9 +112,9 @@ class EventTypeAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            saved = update_event_type(obj.name, form.service_changes, account=obj.account)
+            saved = update_event_type(obj.name, form.service_changes, account=obj.account, actor=request.user)
         else:
-            saved = create_event_type(form.cleaned_data["name"], **form.service_changes)
+            saved = create_event_type(form.cleaned_data["name"], actor=request.user, **form.service_changes)
         obj.pk, obj.created, obj.updated = saved.pk, saved.created, saved.updated
 
     @admin.display(description="schema", boolean=True)
@@ -138,11 +137,8 @@ class EventTypeAdmin(admin.ModelAdmin):
         changed = 0
         with transaction.atomic():
             for event_type in queryset.filter(archived=not archived):
-                update_event_type(event_type.name, {"archived": archived}, account=event_type.account)
-                record_audit(
-                    "event_type.archived" if archived else "event_type.unarchived",
-                    user=request.user,
-                    target=event_type,
+                update_event_type(
+                    event_type.name, {"archived": archived}, account=event_type.account, actor=request.user
                 )
                 changed += 1
         verb = "Archived" if archived else "Unarchived"

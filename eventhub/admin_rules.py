@@ -131,17 +131,17 @@ class NotificationRuleAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            saved = update_rule(obj, form.service_values)
+            saved = update_rule(obj, form.service_values, actor=request.user)
         else:
-            saved = create_rule(form.cleaned_data["account"], **form.service_values)
+            saved = create_rule(form.cleaned_data["account"], actor=request.user, **form.service_values)
         obj.pk, obj.token, obj.version = saved.pk, saved.token, saved.version
 
     def delete_model(self, request, obj):
-        delete_rule(obj)
+        delete_rule(obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for rule in queryset:
-            delete_rule(rule)
+            delete_rule(rule, actor=request.user)
 
     @admin.display(description="calculation")
     def calculation_short(self, rule: NotificationRule):

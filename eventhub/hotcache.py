@@ -6,8 +6,8 @@ Coherence, the guarantee callers rely on: an entry is served at most EVENTHUB_HO
 (at most 1 s) after the moment its read *started*, so a change that committed at time t is seen by
 every process for every request that starts after t + that bound (a revoked key or a deactivated
 account is refused, a new or changed subscription, rule or event type applies). No message between
-processes is needed for that. Within one process a save or delete of one of those models (and the
-services that change them with `update()`) clears the memo at once, and again when the transaction
+processes is needed for that. Within one process a save or delete of one of those models (and a bulk
+`update()` of them, made through `update_rows`) clears the memo at once, and again when the transaction
 commits, so a process sees its own changes immediately, as it did before the memo.
 
 Values are shared by the threads of a process: callers treat them as read-only (or copy them).
@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 
 T = TypeVar("T")
 _entries: dict[tuple, tuple[float, Any]] = {}
@@ -58,6 +59,15 @@ def clear(*_args: Any, **_kwargs: Any) -> None:
         _entries.clear()
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(_clear_now)
+
+
+def update_rows(queryset: QuerySet, **values: Any) -> int:
+    """`queryset.update(**values)` for rows this memo holds. `update()` sends no signal, so the memo is
+    cleared here (now and on commit): this process's next publish sees the change at once."""
+    changed = queryset.update(**values)
+    if changed:
+        clear()
+    return changed
 
 
 def _clear_now() -> None:

@@ -11,6 +11,18 @@ from django.db.models import Q
 from eventhub import tokens
 
 
+class ActorStamped(models.Model):
+    """Who created and who last changed a configuration object (`services.audit.actor_id`: an API key id or
+    `user:<username>`), set by its services; the billing dialect shows them as createdBy/lastModifiedBy.
+    Kept on the row so listings need no audit-log lookup (docs/decisions.md)."""
+
+    created_by = models.CharField(max_length=200, blank=True, default="", editable=False)
+    last_modified_by = models.CharField(max_length=200, blank=True, default="", editable=False)
+
+    class Meta:
+        abstract = True
+
+
 class Account(models.Model):
     """A tenant. Its token is the billing dialect's orgId; every object belongs to exactly one."""
 
@@ -217,7 +229,7 @@ class Entity(models.Model):
         return f"{self.entity_type}:{self.entity_id}"
 
 
-class NotificationRule(models.Model):
+class NotificationRule(ActorStamped):
     """When an event of `event_name` arrives and the rule holds, the hub emits `notification.<code>`."""
 
     token = models.CharField(max_length=40, unique=True, default=tokens.rule_token, editable=False)

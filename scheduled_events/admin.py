@@ -21,7 +21,6 @@ from eventhub.admin_base import (
 )
 from eventhub.errors import HubError
 from eventhub.models import Event
-from eventhub.services.audit import record_audit
 from scheduled_events.models import ScheduledEventConfiguration, ScheduledOccurrence
 from scheduled_events.services import (
     check_configuration,
@@ -86,15 +85,15 @@ class ScheduledEventConfigurationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         values = form.service_values
         if change:
-            saved = update_configuration(ScheduledEventConfiguration.objects.get(pk=obj.pk), **values)
+            saved = update_configuration(
+                ScheduledEventConfiguration.objects.get(pk=obj.pk), **values, actor=request.user
+            )
         else:
-            saved = create_configuration(form.cleaned_data["account"], **values)
-        record_audit("scheduled_event.saved", user=request.user, target=saved, version=saved.version)
+            saved = create_configuration(form.cleaned_data["account"], **values, actor=request.user)
         obj.pk, obj.token, obj.version = saved.pk, saved.token, saved.version
 
     def delete_model(self, request, obj):
-        record_audit("scheduled_event.deleted", user=request.user, target=obj)
-        delete_configuration(obj)
+        delete_configuration(obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         for configuration in queryset:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from django.db import models
 
 from eventhub import tokens
-from eventhub.models import Account, Event
+from eventhub.models import Account, ActorStamped, Event
 
 
-class ScheduledEventConfiguration(models.Model):
+class ScheduledEventConfiguration(ActorStamped):
     """Fires `name` for each entity of `entity` at `<field> + offset days` (DESIGN section 5)."""
 
     token = models.CharField(

@@ -15,6 +15,7 @@ from eventhub.errors import Conflict, InvalidInput
 from eventhub.logs import event as log_event
 from eventhub.models import Account, EventCategory
 from eventhub.selectors import event_types_named
+from eventhub.services.audit import Actor, record_action, stamp
 from eventhub.services.catalog import retire_owned_type
 from eventhub.services.validation import ENTITY_EVENT, EVENT_TYPE_NAME_MAX
 from eventhub.versions import check_version
@@ -93,8 +94,10 @@ def create_configuration(
     offset: int,
     backfill: bool = False,
     active: bool = True,
+    actor: Actor = None,
 ) -> ScheduledEventConfiguration:
-    """A new configuration; it fires for future times only unless `backfill` (see scheduled_events.planning)."""
+    """A new configuration; it fires for future times only unless `backfill` (see scheduled_events.planning).
+    Audited (and stamped createdBy) for `actor`."""
     values = check_configuration(
         {
             "name": name,
@@ -108,7 +111,11 @@ def create_configuration(
     try:
         with transaction.atomic():
             _ensure_type(account, name, entity, field)
-            return ScheduledEventConfiguration.objects.create(account=account, **values)
+            configuration = ScheduledEventConfiguration(account=account, **values)
+            stamp(configuration, actor, created=True)
+            configuration.save()
+            record_action(actor, "scheduled_event.created", target=configuration, name=name)
+            return configuration
     except IntegrityError:
         raise Conflict(
             f"A scheduled event configuration named {name!r} already exists.", {"name": ["Already exists."]}
@@ -125,8 +132,10 @@ def update_configuration(
     version: int | None = None,
     backfill: bool | None = None,
     active: bool | None = None,
+    actor: Actor = None,
 ) -> ScheduledEventConfiguration:
-    """Full replace with an optimistic version check; the scheduler replans its occurrences on the next run."""
+    """Full replace with an optimistic version check; the scheduler replans its occurrences on the next run.
+    Audited (and stamped lastModifiedBy) for `actor`."""
     values = {"name": name, "entity": entity, "field": field, "offset": offset}
     values.update({k: v for k, v in (("backfill", backfill), ("active", active)) if v is not None})
     check_configuration(values)
@@ -141,7 +150,9 @@ def update_configuration(
             for key, value in values.items():
                 setattr(locked, key, value)
             locked.version += 1
+            stamp(locked, actor)
             locked.save()
+            record_action(actor, "scheduled_event.updated", target=locked, version=locked.version)
             return locked
     except IntegrityError:
         raise Conflict(
@@ -149,10 +160,13 @@ def update_configuration(
         ) from None
 
 
-def delete_configuration(configuration: ScheduledEventConfiguration) -> ScheduledEventConfiguration:
+def delete_configuration(
+    configuration: ScheduledEventConfiguration, *, actor: Actor = None
+) -> ScheduledEventConfiguration:
     """Deletes its planned occurrences too; events already fired stay, and its own type is retired
-    (archived). Another account's configuration of the same name keeps its type."""
+    (archived). Another account's configuration of the same name keeps its type. Audited for `actor`."""
     with transaction.atomic():
+        record_action(actor, "scheduled_event.deleted", target=configuration, name=configuration.name)
         configuration.delete()
         retire_owned_type(configuration.account, configuration.name)
     return configuration

@@ -31,7 +31,7 @@ from eventhub.admin_base import (
 )
 from eventhub.errors import HubError
 from eventhub.models import AuditLogEntry, EventType
-from subscriptions import validators
+from subscriptions import admin_integrations, validators  # noqa: F401  (registers the integration admin)
 from subscriptions.models import EventSubscription
 from subscriptions.services import (
     create_subscription,

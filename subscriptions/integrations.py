@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from eventhub import hotcache, tokens
 from eventhub.errors import InvalidInput, NotFound
 from eventhub.models import Account, EventType, NotificationRule
-from eventhub.services.audit import Actor
+from eventhub.services.audit import Actor, record_action, stamp
 from eventhub.services.catalog import ensure_event_type
 from eventhub.services.rules import NOTIFICATION_PREFIX, notification_type_name
 from eventhub.versions import check_version
@@ -34,6 +34,10 @@ UNROUTED = "webhook_destination.unrouted"
 # The billing platform's IntegrationConfigurationResponse status values the hub uses.
 STATUS_COMPLETE, STATUS_WAITING, STATUS_DISABLED, STATUS_ERROR = "COMPLETE", "WAITING", "DISABLED", "ERROR"
 STATUS_AWAITING_RETRY, STATUS_AUTH_FAILED = "AWAITING_RETRY", "AUTH_FAILED"
+# The billing platform also integrates with accounting systems (NETSUITE, XERO, ...) and for Bill entities;
+# the hub delivers notifications to webhooks only, and says so rather than storing what cannot run.
+SUPPORTED_DESTINATIONS = (WEBHOOK,)
+SUPPORTED_ENTITY_TYPES = (NOTIFICATION,)
 
 
 def _invalid(errors: dict[str, list[str]]) -> InvalidInput:
@@ -48,8 +52,9 @@ def _unrouted_type() -> str:
         category="other",
         description="Placeholder route of a webhook destination that receives nothing yet.",
     )
-    EventType.objects.filter(key=EventType.key_for(UNROUTED, None), archived=False).update(archived=True)
-    hotcache.clear()  # update() sends no signal; publishing in this process must see the archive at once
+    hotcache.update_rows(
+        EventType.objects.filter(key=EventType.key_for(UNROUTED, None), archived=False), archived=True
+    )
     return UNROUTED
 
 
@@ -207,10 +212,20 @@ def integration_status(config: IntegrationConfiguration) -> str:
 def _integration_fields(account: Account, values: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     destination, entity_type = values.get("destination"), values.get("entity_type")
-    if not isinstance(destination, str) or destination.upper() != WEBHOOK:
-        errors["destination"] = [f"Only {WEBHOOK} destinations are supported."]
-    if not isinstance(entity_type, str) or entity_type.lower() != NOTIFICATION.lower():
-        errors["entity_type"] = [f"Only {NOTIFICATION} configurations are supported."]
+    if not isinstance(destination, str) or destination.upper() not in SUPPORTED_DESTINATIONS:
+        errors["destination"] = [
+            f"Unsupported destination {str(destination)[:40]!r}: the supported destinations are "
+            f"{', '.join(SUPPORTED_DESTINATIONS)}."
+        ]
+    if not isinstance(entity_type, str) or entity_type.lower() not in {
+        t.lower() for t in SUPPORTED_ENTITY_TYPES
+    }:
+        errors["entity_type"] = [
+            f"Unsupported entity type {str(entity_type)[:40]!r}: the supported entity types are "
+            f"{', '.join(SUPPORTED_ENTITY_TYPES)}."
+        ]
+    if "enabled" in values and not isinstance(values["enabled"], bool):
+        errors["enabled"] = ["Must be true or false."]
     subscription = webhooks_for(account).filter(token=values.get("destination_id") or "").first()
     if subscription is None:
         errors["destination_id"] = ["Must be the id of one of this organization's webhook destinations."]
@@ -246,17 +261,28 @@ def _integration_fields(account: Account, values: dict[str, Any]) -> dict[str, A
     }
 
 
-def create_integration(account: Account, **values: Any) -> IntegrationConfiguration:
+def create_integration(account: Account, *, actor: Actor = None, **values: Any) -> IntegrationConfiguration:
+    """A new configuration (enabled unless `enabled=False`); the destination starts receiving what it routes.
+    Audited (and stamped createdBy) for `actor`."""
     fields = _integration_fields(account, values)
+    config = IntegrationConfiguration(account=account, enabled=values.get("enabled", True), **fields)
+    stamp(config, actor, created=True)
     with transaction.atomic():
-        config = IntegrationConfiguration.objects.create(account=account, **fields)
+        config.save()
+        record_action(actor, "integration.created", target=config, destination_id=config.subscription.token)
         _sync_routes([config.subscription_id])
     return config
 
 
 def update_integration(
-    config: IntegrationConfiguration, values: dict[str, Any], *, version: int | None = None
+    config: IntegrationConfiguration,
+    values: dict[str, Any],
+    *,
+    version: int | None = None,
+    actor: Actor = None,
 ) -> IntegrationConfiguration:
+    """Full replace, version-checked. `enabled` (a hub extension: the platform has only `enable`) is kept
+    when absent; a change of it goes through set_integration_enabled, with its own audit row."""
     with transaction.atomic():
         locked = IntegrationConfiguration.objects.select_for_update().get(pk=config.pk)
         check_version(locked.version, version)
@@ -264,24 +290,46 @@ def update_integration(
         for key, value in _integration_fields(locked.account, values).items():
             setattr(locked, key, value)
         locked.version += 1
+        stamp(locked, actor)
         locked.save()
+        record_action(actor, "integration.updated", target=locked, fields=sorted(values))
         _sync_routes([previous, locked.subscription_id])
+        if values.get("enabled") is not None:
+            locked = set_integration_enabled(locked, values["enabled"], actor=actor)
     return locked
 
 
-def enable_integration(config: IntegrationConfiguration) -> IntegrationConfiguration:
+def set_integration_enabled(
+    config: IntegrationConfiguration, enabled: bool, *, actor: Actor = None
+) -> IntegrationConfiguration:
+    """Enable or disable, the one way the API (enable, PUT `enabled`) and the admin do it: the destination's
+    routes follow at once, so an event published after a disable is not delivered through this
+    configuration. Nothing is written (and nothing audited) when it is already in that state."""
     with transaction.atomic():
-        updated = IntegrationConfiguration.objects.filter(pk=config.pk, enabled=False).update(enabled=True)
-        if updated:
-            _sync_routes([config.subscription_id])
-    config.refresh_from_db()
-    return config
+        locked = IntegrationConfiguration.objects.select_for_update().get(pk=config.pk)
+        if locked.enabled != enabled:
+            locked.enabled = enabled
+            stamp(locked, actor)
+            locked.save(update_fields=["enabled", "last_modified_by", "updated"])
+            action = "integration.enabled" if enabled else "integration.disabled"
+            record_action(actor, action, target=locked)
+            _sync_routes([locked.subscription_id])
+    return locked
 
 
-def delete_integration(config: IntegrationConfiguration) -> IntegrationConfiguration:
-    """The destination stops receiving what only this configuration routed to it."""
+def enable_integration(config: IntegrationConfiguration, *, actor: Actor = None) -> IntegrationConfiguration:
+    return set_integration_enabled(config, True, actor=actor)
+
+
+def disable_integration(config: IntegrationConfiguration, *, actor: Actor = None) -> IntegrationConfiguration:
+    return set_integration_enabled(config, False, actor=actor)
+
+
+def delete_integration(config: IntegrationConfiguration, *, actor: Actor = None) -> IntegrationConfiguration:
+    """The destination stops receiving what only this configuration routed to it. Audited for `actor`."""
     with transaction.atomic():
         subscription_id = config.subscription_id
+        record_action(actor, "integration.deleted", target=config)
         config.delete()
         _sync_routes([subscription_id])
     return config
@@ -319,5 +367,4 @@ def _sync_routes(subscription_ids: list[int]) -> None:
         if not wanted:
             wanted = [_unrouted_type()]
         if wanted != subscription.event_types:
-            EventSubscription.objects.filter(pk=subscription.pk).update(event_types=wanted)
-            hotcache.clear()  # update() sends no signal: this process's next publish must see the new routes
+            hotcache.update_rows(EventSubscription.objects.filter(pk=subscription.pk), event_types=wanted)

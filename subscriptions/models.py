@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 
 from eventhub import tokens
-from eventhub.models import Account
+from eventhub.models import Account, ActorStamped
 
 
 class DisabledReason(models.TextChoices):
@@ -21,7 +21,7 @@ class Dialect(models.TextChoices):
     BILLING = "billing"
 
 
-class EventSubscription(models.Model):
+class EventSubscription(ActorStamped):
     """Secrets are stored encrypted (see subscriptions.secrets); an empty `event_types` means all types."""
 
     token = models.CharField(max_length=40, unique=True, default=tokens.subscription_token, editable=False)
@@ -60,7 +60,7 @@ class EventSubscription(models.Model):
         return not self.event_types or event_type in self.event_types
 
 
-class IntegrationConfiguration(models.Model):
+class IntegrationConfiguration(ActorStamped):
     """Billing dialect: routes a notification rule's events (`entity_type` Notification, `entity_id` the rule,
     empty = every rule) to a webhook destination, by keeping the destination's `event_types` in sync."""
 

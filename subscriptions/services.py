@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventhub.models import Account
-from eventhub.services.audit import Actor, record_action
+from eventhub.services.audit import Actor, record_action, stamp
 from eventhub.services.catalog import ensure_event_type
 from eventhub.services.ingest import EventSpec, record_events
 from subscriptions import validators
@@ -46,6 +46,7 @@ def create_subscription(
         **destination_fields,
     )
     _apply_disabled(subscription, bool(disabled), DisabledReason.MANUAL)
+    stamp(subscription, actor, created=True)
     with transaction.atomic():
         subscription.save()
         record_action(actor, "subscription.created", target=subscription, url=subscription.url)
@@ -70,6 +71,7 @@ def update_subscription(
     if disabled is not None:
         validators.disabled_flag(disabled)
     subscription.version += 1
+    stamp(subscription, actor)
     with transaction.atomic():
         subscription.save()
         record_action(actor, "subscription.updated", target=subscription, fields=sorted(changes))
@@ -109,7 +111,10 @@ def set_disabled(
             _copy_state(locked, subscription)
             return False
         _apply_disabled(locked, disabled, reason)
-        locked.save(update_fields=["disabled", "disabled_reason", "disabled_at", "updated"])
+        stamp(locked, actor)
+        locked.save(
+            update_fields=["disabled", "disabled_reason", "disabled_at", "updated", "last_modified_by"]
+        )
         if disabled:
             record_action(actor, "subscription.disabled", target=locked, reason=reason, detail=detail)
             _emit_disabled_event(locked, reason, detail)
@@ -120,7 +125,7 @@ def set_disabled(
 
 
 def _copy_state(source: EventSubscription, target: EventSubscription) -> None:
-    for name in ("disabled", "disabled_reason", "disabled_at", "updated"):
+    for name in ("disabled", "disabled_reason", "disabled_at", "updated", "last_modified_by"):
         setattr(target, name, getattr(source, name))
 
 
@@ -176,12 +181,14 @@ def rotate_secret(subscription: EventSubscription, *, actor: Actor = None) -> Ev
         hours=settings.EVENTHUB_SECRET_ROTATION_GRACE_HOURS
     )
     locked.secret_encrypted = encrypt_secret(new_signing_secret())
+    stamp(locked, actor)
     locked.save(
         update_fields=[
             "secret_encrypted",
             "previous_secret_encrypted",
             "previous_secret_expires_at",
             "updated",
+            "last_modified_by",
         ]
     )
     record_action(

@@ -237,9 +237,9 @@ NOTIFICATION_CONFIGURATIONS = Resource(
     queryset=_rules,
     output=NotificationConfigurationSerializer,
     request=NotificationConfigurationWrite,
-    create=lambda account, data, actor: rules.create_rule(account, **data),
-    update=lambda rule, data, version, actor: rules.update_rule(rule, data, version=version),
-    delete=lambda rule, actor: rules.delete_rule(rule),
+    create=lambda account, data, actor: rules.create_rule(account, actor=actor, **data),
+    update=lambda rule, data, version, actor: rules.update_rule(rule, data, version=version, actor=actor),
+    delete=lambda rule, actor: rules.delete_rule(rule, actor=actor),
 )
 NOTIFICATION_TAG = "notifications"
 NOTIFICATION_OPERATION = "billing_notification_configurations"

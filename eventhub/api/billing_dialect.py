@@ -62,12 +62,24 @@ class BillingView(APIView):
         return super().handle_exception(exc)
 
 
-# The version and timestamps every billing-dialect configuration object carries. (Comments, not docstrings,
-# on the classes below: drf-spectacular would publish a docstring as the OpenAPI description.)
+# The id of who acted (services.audit.actor_id), null when unknown: made by the hub itself or before stamps.
+# (Comments, not docstrings, on the classes below: drf-spectacular would publish a docstring as the OpenAPI
+# description.)
+class ActorIdField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
+# The version, timestamps and authors every billing-dialect configuration object carries.
 class AuditFields(serializers.Serializer):
     version = serializers.IntegerField()
     dtCreated = serializers.DateTimeField(source="created")
     dtLastModified = serializers.DateTimeField(source="updated")
+    createdBy = ActorIdField(source="created_by")
+    lastModifiedBy = ActorIdField(source="last_modified_by")
 
 
 def page_body(serializer_class, queryset, request) -> dict:
@@ -110,7 +122,7 @@ class Resource:
     queryset: Callable[[Account, Any], QuerySet]  # (account, query params) -> scoped, filtered rows
     output: type[serializers.Serializer]
     request: type[serializers.Serializer]
-    # Writes take the acting API key last; resources whose services audit (webhook destinations) pass it on.
+    # Writes take the acting API key last; services audit for it and stamp createdBy/lastModifiedBy.
     create: Callable[[Account, dict, ApiKey], Model]
     update: Callable[[Model, dict, int | None, ApiKey], Model]
     delete: Callable[[Model, ApiKey], Model]

@@ -176,7 +176,8 @@ class EventTypeListView(APIView):
     )
     def post(self, request):
         data = dict(request.data)
-        event_type = catalog.create_event_type(data.pop("name", None), **data)
+        fields = {k: v for k, v in data.items() if k in catalog.EDITABLE_FIELDS}
+        event_type = catalog.create_event_type(data.get("name"), actor=request.user.api_key, **fields)
         return Response(EventTypeSerializer(event_type).data, status=status.HTTP_201_CREATED)
 
 
@@ -194,7 +195,9 @@ class EventTypeDetailView(APIView):
         operation_id="event_types_update", request=EventTypeSerializer, responses=EventTypeSerializer
     )
     def patch(self, request, name: str):
-        changed = catalog.update_event_type(name, dict(request.data), account=caller_account(request))
+        changed = catalog.update_event_type(
+            name, dict(request.data), account=caller_account(request), actor=request.user.api_key
+        )
         return Response(EventTypeSerializer(changed).data)
 
 

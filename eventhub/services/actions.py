@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from eventhub.models import Event
-from eventhub.services.audit import Actor, actor_label, record_action
+from eventhub.services.audit import Actor, actor_id, record_action
 
 
 @transaction.atomic
@@ -16,7 +16,7 @@ def action_event(event: Event, *, actor: Actor = None) -> Event:
     keeps its first `actioned_at`/`actioned_by` and nothing is written or audited again."""
     now = timezone.now()
     moved = Event.objects.filter(pk=event.pk, awaiting_action=True).update(
-        awaiting_action=False, actioned_at=now, actioned_by=actor_label(actor)[:200]
+        awaiting_action=False, actioned_at=now, actioned_by=actor_id(actor)[:200]
     )
     if moved:
         record_action(actor, "event.actioned", target=event, event_type=event.event_type_name)

@@ -25,6 +25,28 @@ class InterfaceActor:
 Actor = Union[ApiKey, "AbstractBaseUser", InterfaceActor, None]
 
 
+def actor_id(actor: Actor) -> str:
+    """Who to show as `createdBy`/`lastModifiedBy`: the acting API key's id (also when it acts through the
+    portal), `user:<username>` for a staff user, "" for an internal call. Stored on the row, so listings
+    need no audit-log join (docs/decisions.md)."""
+    if isinstance(actor, InterfaceActor):
+        actor = actor.principal
+    if isinstance(actor, ApiKey):
+        return actor.key_id
+    username = getattr(actor, "get_username", None)
+    return f"user:{username()}" if username else ""
+
+
+def stamp(target: Any, actor: Actor, *, created: bool = False) -> None:
+    """Set an ActorStamped row's created_by (on create) and last_modified_by before it is saved. An internal
+    call (no actor) leaves the stamps of an existing row as they were."""
+    if actor is None and not created:
+        return
+    target.last_modified_by = actor_id(actor)
+    if created:
+        target.created_by = target.last_modified_by
+
+
 def record_audit(
     action: str,
     *,
@@ -62,14 +84,3 @@ def record_action(
     if isinstance(actor, ApiKey):
         return record_audit(action, api_key=actor, account=account, target=target, **details)
     return record_audit(action, user=actor, account=account, target=target, **details)
-
-
-def actor_label(actor: Actor) -> str:
-    """How a record names who acted: an API key by its id, a staff user as `user:<username>`."""
-    if isinstance(actor, InterfaceActor):
-        actor = actor.principal
-    if isinstance(actor, ApiKey):
-        return actor.key_id
-    if actor is None:
-        return ""
-    return f"user:{actor.get_username()}"

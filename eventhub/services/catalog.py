@@ -22,6 +22,7 @@ from eventhub.catalog.packs import available_packs, read_pack
 from eventhub.errors import Conflict, InvalidInput, NotFound
 from eventhub.models import Account, EventCategory, EventType, SchemaMode
 from eventhub.selectors import event_type_for
+from eventhub.services.audit import Actor, record_action
 from eventhub.services.validation import EVENT_TYPE_NAME, EVENT_TYPE_NAME_MAX
 
 EDITABLE_FIELDS = ("category", "group", "description", "schema", "schema_mode", "example", "archived")
@@ -142,13 +143,15 @@ def _check_name(name: Any) -> None:
         )
 
 
-def create_event_type(name: Any, **fields: Any) -> EventType:
-    """A global catalog type (staff, admin, tests)."""
+def create_event_type(name: Any, *, actor: Actor = None, **fields: Any) -> EventType:
+    """A global catalog type (staff, admin, tests); audited for `actor`."""
     fields = {k: v for k, v in fields.items() if k in EDITABLE_FIELDS}
     check_event_type(name, fields)
     try:
         with transaction.atomic():
-            return EventType.objects.create(key=EventType.key_for(name, None), name=name, **fields)
+            created = EventType.objects.create(key=EventType.key_for(name, None), name=name, **fields)
+            record_action(actor, "event_type.created", target=created)
+            return created
     except IntegrityError:
         raise Conflict(f"Event type {name!r} already exists.", {"name": ["Already exists."]}) from None
 
@@ -194,12 +197,16 @@ def owned_type(account: Account, name: str) -> EventType | None:
 
 def retire_owned_type(account: Account, name: str) -> None:
     """Its rule or configuration is gone: archive the account's own type (past events keep it); others' stay."""
-    EventType.objects.filter(key=EventType.key_for(name, account), archived=False).update(archived=True)
-    hotcache.clear()  # update() sends no signal; publishing in this process must see the archive at once
+    hotcache.update_rows(
+        EventType.objects.filter(key=EventType.key_for(name, account), archived=False), archived=True
+    )
 
 
-def update_event_type(name: str, changes: dict[str, Any], *, account: Account | None = None) -> EventType:
-    """Change the type `name` as `account` sees it (its own, else the global one); no account: the global one."""
+def update_event_type(
+    name: str, changes: dict[str, Any], *, account: Account | None = None, actor: Actor = None
+) -> EventType:
+    """Change the type `name` as `account` sees it (its own, else the global one); no account: the global one.
+    Audited for `actor`: archiving or unarchiving as its own action (ingest accepts or refuses the type)."""
     event_type = event_type_for(account, name)
     if event_type is None:
         raise NotFound(f"No event type named {name!r}.")
@@ -207,7 +214,14 @@ def update_event_type(name: str, changes: dict[str, Any], *, account: Account | 
     check_event_type(
         name, {"schema": event_type.schema, "example": event_type.example, **changes}, partial=True
     )
+    archiving = "archived" in changes and bool(changes["archived"]) != event_type.archived
     for key, value in changes.items():
         setattr(event_type, key, value)
-    event_type.save()
+    with transaction.atomic():
+        event_type.save()
+        if archiving:
+            action = "event_type.archived" if event_type.archived else "event_type.unarchived"
+            record_action(actor, action, target=event_type)
+        if set(changes) - {"archived"}:
+            record_action(actor, "event_type.updated", target=event_type, fields=sorted(changes))
     return event_type

@@ -19,6 +19,7 @@ from eventhub.errors import Conflict, InvalidInput
 from eventhub.models import Account, Event, EventCategory, EventType, NotificationRule
 from eventhub.rules.expression import Calculation, InvalidCalculation, compile_calculation
 from eventhub.selectors import event_types_named
+from eventhub.services.audit import Actor, record_action, stamp
 from eventhub.services.catalog import derive_owned_type, retire_owned_type
 from eventhub.services.ingest import EventSpec, record_events
 from eventhub.services.rule_changes import rules_changed
@@ -99,13 +100,17 @@ def _routes_changed(account: Account) -> None:
     rules_changed(account)
 
 
-def create_rule(account: Account, **fields: Any) -> NotificationRule:
+def create_rule(account: Account, *, actor: Actor = None, **fields: Any) -> NotificationRule:
+    """A new rule and its `notification.<code>` type; audited (and stamped createdBy) for `actor`."""
     values = check_rule(
         account, {"description": "", "calculation": "", "always_fire_event": False, "active": True, **fields}
     )
     try:
         with transaction.atomic():
-            rule = NotificationRule.objects.create(account=account, **{k: values[k] for k in FIELDS})
+            rule = NotificationRule(account=account, **{k: values[k] for k in FIELDS})
+            stamp(rule, actor, created=True)
+            rule.save()
+            record_action(actor, "notification_rule.created", target=rule, code=rule.code)
             _ensure_notification_type(rule)
             _routes_changed(account)
             return rule
@@ -116,9 +121,10 @@ def create_rule(account: Account, **fields: Any) -> NotificationRule:
 
 
 def update_rule(
-    rule: NotificationRule, changes: dict[str, Any], *, version: int | None = None
+    rule: NotificationRule, changes: dict[str, Any], *, version: int | None = None, actor: Actor = None
 ) -> NotificationRule:
-    """Replace the given fields (others keep their values) if `version` is current; bumps the version."""
+    """Replace the given fields (others keep their values) if `version` is current; bumps the version.
+    Audited (and stamped lastModifiedBy) for `actor`."""
     try:
         with transaction.atomic():
             locked = NotificationRule.objects.select_for_update().get(pk=rule.pk)
@@ -135,7 +141,9 @@ def update_rule(
             for key in FIELDS:
                 setattr(locked, key, values[key])
             locked.version += 1
+            stamp(locked, actor)
             locked.save()
+            record_action(actor, "notification_rule.updated", target=locked, fields=sorted(changes))
             _ensure_notification_type(locked)
             if code_changed:
                 retire_owned_type(locked.account, notification_type_name(old_code))
@@ -147,11 +155,12 @@ def update_rule(
         ) from None
 
 
-def delete_rule(rule: NotificationRule) -> NotificationRule:
+def delete_rule(rule: NotificationRule, *, actor: Actor = None) -> NotificationRule:
     """Its past notification events stay; its own type is retired (archived) and destinations stop
-    receiving it. Another account's rule with the same code keeps its type."""
+    receiving it. Another account's rule with the same code keeps its type. Audited for `actor`."""
     with transaction.atomic():
         account = rule.account
+        record_action(actor, "notification_rule.deleted", target=rule, code=rule.code)
         rule.delete()
         retire_owned_type(account, notification_type_name(rule.code))
         _routes_changed(account)

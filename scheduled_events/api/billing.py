@@ -51,11 +51,11 @@ SCHEDULED_EVENT_CONFIGURATIONS = Resource(
     queryset=lambda account, params: selectors.configurations_for(account, ids=split_csv(params.get("ids"))),
     output=ScheduledEventConfigurationSerializer,
     request=ScheduledEventConfigurationWrite,
-    create=lambda account, data, actor: services.create_configuration(account, **data),
+    create=lambda account, data, actor: services.create_configuration(account, **data, actor=actor),
     update=lambda config, data, version, actor: services.update_configuration(
-        config, **data, version=version
+        config, **data, version=version, actor=actor
     ),
-    delete=lambda config, actor: services.delete_configuration(config),
+    delete=lambda config, actor: services.delete_configuration(config, actor=actor),
 )
 PAGE = page_of(ScheduledEventConfigurationSerializer)
 

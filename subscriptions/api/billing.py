@@ -191,6 +191,11 @@ class IntegrationConfigurationWrite(serializers.Serializer):
     integrationCredentialsId = serializers.CharField(
         source="integration_credentials_id", required=False, allow_blank=True, allow_null=True, max_length=100
     )
+    enabled = serializers.BooleanField(
+        required=False,
+        help_text="Hub extension (the platform only has enable): false disables the configuration, so it "
+        "routes nothing; a PUT without it keeps it.",
+    )
     version = serializers.IntegerField(required=False, allow_null=True)
 
 
@@ -201,11 +206,11 @@ INTEGRATION_CONFIGURATIONS = Resource(
     ),
     output=IntegrationConfigurationSerializer,
     request=IntegrationConfigurationWrite,
-    create=lambda account, data, actor: integrations.create_integration(account, **data),
+    create=lambda account, data, actor: integrations.create_integration(account, **data, actor=actor),
     update=lambda config, data, version, actor: integrations.update_integration(
-        config, data, version=version
+        config, data, version=version, actor=actor
     ),
-    delete=lambda config, actor: integrations.delete_integration(config),
+    delete=lambda config, actor: integrations.delete_integration(config, actor=actor),
 )
 INTEGRATION_TAG = "integration configurations"
 INTEGRATION_OPERATION = "billing_integration_configurations"
@@ -272,7 +277,8 @@ class IntegrationEnableView(BillingView):
     )
     def post(self, request, org_id: str, object_id: str):
         config = object_or_404(INTEGRATION_CONFIGURATIONS, self.account, object_id)
-        return Response(IntegrationConfigurationSerializer(integrations.enable_integration(config)).data)
+        enabled = integrations.enable_integration(config, actor=request.user.api_key)
+        return Response(IntegrationConfigurationSerializer(enabled).data)
 
 
 class IntegrationByEntityView(BillingView):

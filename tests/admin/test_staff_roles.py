@@ -33,6 +33,8 @@ ACTION_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("subscriptions.eventsubscription", "recover_failed"): SUPPORTERS,
     ("subscriptions.eventsubscription", "replay_missing"): SUPPORTERS,
     ("subscriptions.eventsubscription", "send_example"): SUPPORTERS,
+    ("subscriptions.integrationconfiguration", "enable"): OPERATORS,
+    ("subscriptions.integrationconfiguration", "disable"): OPERATORS,
     ("deliveries.message", "resend_messages"): SUPPORTERS,
     ("axes.accessattempt", "cleanup_expired_attempts"): NOBODY,
     ("django_celery_beat.periodictask", "enable_tasks"): OPERATORS,
@@ -44,6 +46,7 @@ ACTION_ROLES: dict[tuple[str, str], frozenset[str]] = {
 OPERATOR_DELETES = {
     "eventhub.notificationrule",
     "subscriptions.eventsubscription",
+    "subscriptions.integrationconfiguration",
     "scheduled_events.scheduledeventconfiguration",
     "django_celery_beat.periodictask",
     "django_celery_beat.intervalschedule",
@@ -134,7 +137,22 @@ def objects(world) -> dict[str, int]:
     )
     from eventhub.models import ApiKey, EventType
     from eventhub.services.ingest import EventSpec, record_events
+    from subscriptions.integrations import create_integration, create_webhook_destination
 
+    destination = create_webhook_destination(
+        world.account,
+        url="https://hooks.example.com/billing",
+        name="billing hook",
+        credentials={"type": "M3TER_SIGNED_REQUEST", "apiKey": "k", "secret": "s"},
+    )
+    rule_route = create_integration(
+        world.account,
+        destination="WEBHOOK",
+        entity_type="Notification",
+        destination_id=destination.token,
+        entity_id=rule.token,
+        enabled=False,  # so that `enable` changes it (and `disable` is a no-op): both are checked
+    )
     [error] = record_events(
         world.account, [EventSpec(EventType.objects.get(name="ingest.validation_failure"), {"errors": []})]
     )
@@ -146,6 +164,7 @@ def objects(world) -> dict[str, int]:
         "eventhub.eventtype": EventType.objects.get(name="card.created").pk,
         "eventhub.notificationrule": rule.pk,
         "subscriptions.eventsubscription": world.subscription.pk,
+        "subscriptions.integrationconfiguration": rule_route.pk,
         "deliveries.message": message.pk,
     }
 

@@ -111,6 +111,43 @@ def test_billing_webhook_destination_writes_are_audited_with_the_key(acme, event
     _only_row("subscription.deleted", acme, token)
 
 
+@pytest.mark.parametrize(
+    "path,body,prefix",
+    [
+        (
+            "notifications/configurations",
+            {
+                "name": "n",
+                "code": "c",
+                "description": "",
+                "eventName": "card.created",
+                "alwaysFireEvent": True,
+            },
+            "notification_rule",
+        ),
+        (
+            "scheduledevents/configurations",
+            {"name": "scheduled.commitment.x", "entity": "commitment", "field": "endDate", "offset": 1},
+            "scheduled_event",
+        ),
+    ],
+)
+def test_billing_rule_and_scheduled_configuration_writes_are_audited_with_the_key(
+    acme, event_types, path, body, prefix
+):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {acme.key}")
+    base = f"/organizations/{acme.token}/{path}"
+    created = client.post(base, body, format="json")
+    assert created.status_code == 200, created.content
+    token = created.json()["id"]
+    _only_row(f"{prefix}.created", acme, token)
+    assert client.put(f"{base}/{token}", {**body, "version": 1}, format="json").status_code == 200
+    _only_row(f"{prefix}.updated", acme, token)
+    assert client.delete(f"{base}/{token}").status_code == 200
+    _only_row(f"{prefix}.deleted", acme, token)
+
+
 def test_internal_service_calls_without_an_actor_write_no_audit_row(acme, event_types):
     create_subscription(acme.account, url=HOOK)
     assert not AuditLogEntry.objects.exists()

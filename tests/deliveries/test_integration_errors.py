@@ -25,9 +25,9 @@ from subscriptions.integrations import (
     create_integration,
     create_webhook_destination,
     integration_status,
+    set_integration_enabled,
     set_webhook_active,
 )
-from subscriptions.models import IntegrationConfiguration
 from tests.deliveries.conftest import deliver, send_event, subscribe
 
 pytestmark = pytest.mark.django_db
@@ -185,8 +185,7 @@ def test_a_configuration_disabled_while_a_message_was_pending_raises_disabled_af
     send_event(acme.account)
     now = timezone.now()
     deliver(now)  # one failed attempt; a retry is pending
-    # Disabling is helper B's service (subscriptions.integrations); the flag is what the engine reads.
-    IntegrationConfiguration.objects.filter(pk=config.pk).update(enabled=False)
+    set_integration_enabled(config, False)  # routes nothing new; the pending retry is already there
     deliver(now + timedelta(seconds=11))
     assert len(receiver.requests) == 1  # the retry was not sent
     [error] = error_events(acme.account)

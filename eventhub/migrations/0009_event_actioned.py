@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('eventhub', '0007_event_type_group'),
+        ('eventhub', '0008_actor_stamps'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('subscriptions', '0003_max_concurrency_from_setting'),
+        ('subscriptions', '0004_actor_stamps'),
     ]
 
     operations = [
