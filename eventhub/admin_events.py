@@ -3,7 +3,7 @@ consequences and deliveries one click away. Lists stay on indexed columns (see a
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
 from eventhub.admin_base import (
@@ -21,8 +21,10 @@ from eventhub.admin_base import (
     status_pill,
 )
 from eventhub.models import Entity, Event, EventCategory, EventType
+from eventhub.services.actions import action_event
 
 CAUSED_SHOWN = 50
+ACTION_LIMIT = 500  # events one "Mark actioned" click handles (one audited write each)
 # Inlines shown on an event's page, added by the higher apps' admins (deliveries adds its messages).
 EVENT_INLINES: list[type] = []
 
@@ -88,6 +90,18 @@ class ExampleFilter(ChoicesFilter):
         return queryset
 
 
+class AwaitingActionFilter(ChoicesFilter):
+    title = "action"
+    parameter_name = "awaiting_action"
+    field_name = "awaiting_action"
+    choices_list = [("1", "Waiting for action"), ("0", "Actioned")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("0", "1"):
+            return queryset.filter(awaiting_action=self.value() == "1")
+        return queryset
+
+
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
     list_display = (
@@ -97,9 +111,11 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
         "created_display",
         "caused_marker",
         "example_marker",
+        "action_marker",
     )
     list_filter = (
         AccountFilter,
+        AwaitingActionFilter,
         CategoryFilter,
         EventTypeFilter,
         CreatedWithinFilter,
@@ -123,6 +139,8 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
                     "processed_at",
                     "idempotency_key",
                     "is_example",
+                    "dt_actioned",
+                    "actioned_by",
                 )
             },
         ),
@@ -144,6 +162,8 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
         "processed_at",
         "idempotency_key",
         "is_example",
+        "dt_actioned",
+        "actioned_by",
         "caused_by_link",
         "caused_events",
         "entity_type",
@@ -153,8 +173,30 @@ class EventAdmin(ReadOnlyAdminMixin, LargeTableAdmin):
         "schema_errors_pretty",
     )
 
+    actions = ("mark_actioned",)
+
     def get_inlines(self, request, obj):
         return tuple(EVENT_INLINES)
+
+    def has_action_permission(self, request) -> bool:
+        """Actioning changes an event (the read-only page hides change), so it needs the change permission."""
+        return request.user.has_perm("eventhub.change_event")
+
+    @admin.action(description="Mark the selected error events actioned", permissions=["action"])
+    def mark_actioned(self, request, queryset):
+        actioned = 0
+        for event in queryset.filter(awaiting_action=True)[:ACTION_LIMIT]:
+            action_event(event, actor=request.user)
+            actioned += 1
+        self.message_user(request, f"{actioned} event(s) marked actioned.", messages.SUCCESS)
+
+    @admin.display(description="action")
+    def action_marker(self, event: Event):
+        return status_pill("failed", "needs action") if event.awaiting_action else ""
+
+    @admin.display(description="actioned")
+    def dt_actioned(self, event: Event):
+        return event.dt_actioned or muted("— waiting for action")
 
     def get_queryset(self, request):
         # The list never shows payloads: deferring them keeps a page of 50 events small.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -152,6 +154,12 @@ class Event(models.Model):
     previous_state = models.JSONField(null=True, blank=True)
     schema_errors = models.JSONField(null=True, blank=True)
     is_example = models.BooleanField(default=False)
+    # Error events wait for someone to action them (eventhub.services.actions); every other event is
+    # actioned when processed (at processed_at). Only waiting rows carry the flag, so its partial index
+    # holds just the backlog of unactioned errors, and no existing row had to be rewritten to add it.
+    awaiting_action = models.BooleanField(default=False, db_default=False)
+    actioned_at = models.DateTimeField(null=True, blank=True)
+    actioned_by = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         ordering = ["-created", "-id"]
@@ -160,7 +168,11 @@ class Event(models.Model):
                 fields=["account", "idempotency_key"],
                 condition=Q(idempotency_key__isnull=False),
                 name="event_idempotency_key_per_account",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(awaiting_action=False) | Q(actioned_at__isnull=True),
+                name="event_awaiting_action_not_actioned",
+            ),
         ]
         indexes = [
             models.Index(fields=["account", "-created", "-id"], name="event_account_created"),
@@ -169,10 +181,22 @@ class Event(models.Model):
             ),
             models.Index(fields=["-created", "-id"], name="event_created"),
             models.Index(fields=["account", "entity_type", "entity_id"], name="event_entity"),
+            models.Index(
+                fields=["account", "-created", "-id"],
+                condition=Q(awaiting_action=True),
+                name="event_awaiting_action",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.token
+
+    @property
+    def dt_actioned(self) -> datetime | None:
+        """When it was actioned: by someone (error events), else when processed; None while it waits."""
+        if self.awaiting_action:
+            return None
+        return self.actioned_at or self.processed_at or self.created
 
     @property
     def event_type_name(self) -> str:

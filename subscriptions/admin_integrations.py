@@ -11,15 +11,22 @@ from django.contrib import admin, messages
 
 from eventhub.admin_base import AccountFilter, admin_link, muted, short_time, status_pill
 from subscriptions.integrations import (
+    STATUS_AUTH_FAILED,
     STATUS_COMPLETE,
     STATUS_DISABLED,
+    STATUS_ERROR,
     delete_integration,
     integration_status,
     set_integration_enabled,
 )
 from subscriptions.models import IntegrationConfiguration
 
-STATUS_PILLS = {STATUS_COMPLETE: "success", STATUS_DISABLED: "failed"}
+STATUS_PILLS = {
+    STATUS_COMPLETE: "success",
+    STATUS_DISABLED: "failed",
+    STATUS_ERROR: "failed",
+    STATUS_AUTH_FAILED: "failed",
+}  # WAITING and AWAITING_RETRY: pending
 
 
 @admin.register(IntegrationConfiguration)

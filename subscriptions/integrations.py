@@ -31,7 +31,9 @@ WEBHOOK = "WEBHOOK"
 NOTIFICATION = "Notification"
 SIGNED_REQUEST = "M3TER_SIGNED_REQUEST"
 UNROUTED = "webhook_destination.unrouted"
+# The billing platform's IntegrationConfigurationResponse status values the hub uses.
 STATUS_COMPLETE, STATUS_WAITING, STATUS_DISABLED, STATUS_ERROR = "COMPLETE", "WAITING", "DISABLED", "ERROR"
+STATUS_AWAITING_RETRY, STATUS_AUTH_FAILED = "AWAITING_RETRY", "AUTH_FAILED"
 # The billing platform also integrates with accounting systems (NETSUITE, XERO, ...) and for Bill entities;
 # the hub delivers notifications to webhooks only, and says so rather than storing what cannot run.
 SUPPORTED_DESTINATIONS = (WEBHOOK,)
@@ -194,14 +196,17 @@ def integration_for_entity(
 
 
 def integration_status(config: IntegrationConfiguration) -> str:
-    if not config.enabled:
+    """DISABLED while it or its destination is disabled (nothing is sent); ERROR when its notification
+    rule was deleted; otherwise its latest routing outcome (set by the deliveries layer: COMPLETE,
+    AWAITING_RETRY, AUTH_FAILED, ERROR), or WAITING until it has routed a first message."""
+    if not config.enabled or config.subscription.disabled:
         return STATUS_DISABLED
     if (
         config.entity_id
         and not NotificationRule.objects.filter(account_id=config.account_id, token=config.entity_id).exists()
     ):
         return STATUS_ERROR  # its notification rule was deleted
-    return STATUS_WAITING if config.subscription.disabled else STATUS_COMPLETE
+    return config.routing_status or STATUS_WAITING
 
 
 def _integration_fields(account: Account, values: dict[str, Any]) -> dict[str, Any]:

@@ -79,6 +79,11 @@ class IntegrationConfiguration(ActorStamped):
     credentials = models.JSONField(default=dict, blank=True)
     integration_credentials_id = models.CharField(max_length=100, blank=True, default="")
     enabled = models.BooleanField(default=True)
+    # The latest delivery outcome of a message it routed, as the billing platform's status values (COMPLETE,
+    # AWAITING_RETRY, AUTH_FAILED, ERROR); "" before the first. Written by the deliveries layer only when it
+    # changes; `integrations.integration_status` puts it together with enabled and the rule's existence.
+    routing_status = models.CharField(max_length=32, blank=True, default="", editable=False)
+    routing_status_at = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

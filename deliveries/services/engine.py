@@ -27,9 +27,11 @@ from deliveries.http import Sender, SendResult, sender_for_this_thread
 from deliveries.models import Message
 from deliveries.services.claims import claim_due
 from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon
+from deliveries.services.integration_outcomes import routes_for
 from deliveries.services.outcomes import Outcome, record_outcomes
 from deliveries.signing import SigningKeys, signed_headers, signing_keys, webhook_body
 from eventhub import metrics
+from subscriptions.models import IntegrationConfiguration
 from subscriptions.secrets import SecretUndecryptable
 
 logger = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class _Delivery:
     started_at: datetime
     start_by: float  # time.monotonic() after which it is not sent (its lease would end mid-send)
     submitted: float = 0.0  # time.monotonic() when handed to the sender
+    route: IntegrationConfiguration | None = None  # billing destinations: the configuration that routed it
 
 
 def deliver_due(
@@ -114,7 +117,9 @@ def deliver_due(
                     if now is not None or not result.started
                     else datetime.fromtimestamp(result.started, UTC)
                 )
-                finished.append(Outcome(delivery.message, delivery.lease, delivery.url, started, result))
+                finished.append(
+                    Outcome(delivery.message, delivery.lease, delivery.url, started, result, delivery.route)
+                )
             if (
                 detach_after is not None
                 and inflight
@@ -160,13 +165,15 @@ def _claim(
         .select_related("event", "subscription", "subscription__failure_streak")
         .order_by("next_attempt_at", "id")
     )
+    messages = list(messages)
+    routes = routes_for(messages)
     deliveries, skipped = [], []
     bodies: dict[int, bytes] = {}
     secrets: dict[int, SigningKeys | str] = {}  # a str: why the subscription's secrets cannot be used
     for message in messages:
-        subscription = message.subscription
-        if subscription.disabled:
-            skipped.append(Outcome(message, lease, subscription.url, now, None))
+        subscription, route = message.subscription, routes.get(message.id)
+        if subscription.disabled or (route is not None and not route.enabled):
+            skipped.append(Outcome(message, lease, subscription.url, now, None, route))
             continue
         if message.event_id not in bodies:
             bodies[message.event_id] = webhook_body(message.event.payload)
@@ -179,7 +186,7 @@ def _claim(
             # Only this subscription's messages fail (an attempt with the error, then the retry schedule);
             # the rest of the batch is sent.
             unsent = SendResult(0, "", secrets[subscription.id], 0, started=time.time())
-            skipped.append(Outcome(message, lease, subscription.url, now, unsent))
+            skipped.append(Outcome(message, lease, subscription.url, now, unsent, route))
             continue
         deliveries.append(
             _Delivery(
@@ -190,6 +197,7 @@ def _claim(
                 secrets[subscription.id],
                 now,
                 start_by,
+                route=route,
             )
         )
     return deliveries, skipped
@@ -208,7 +216,9 @@ class _LateRecorder:
     def add(self, delivery: _Delivery, future: Future) -> None:
         result = future.result()
         started = datetime.fromtimestamp(result.started, UTC) if result.started else delivery.started_at
-        self.queue.put(Outcome(delivery.message, delivery.lease, delivery.url, started, result))
+        self.queue.put(
+            Outcome(delivery.message, delivery.lease, delivery.url, started, result, delivery.route)
+        )
 
     def _run(self) -> None:
         while True:

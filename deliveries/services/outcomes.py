@@ -18,10 +18,12 @@ from django.db import connection, transaction
 from deliveries import oplog, retry
 from deliveries.http import SendResult
 from deliveries.models import AttemptStatus, FailureStreak, Message, MessageAttempt, MessageStatus
+from deliveries.services import integration_outcomes
 from deliveries.services.dispatch import FIRST, RETRY
+from deliveries.services.integration_outcomes import RoutedOutcome
 from eventhub import metrics
 from eventhub.bulk import bulk_insert
-from subscriptions.models import DisabledReason, EventSubscription
+from subscriptions.models import DisabledReason, EventSubscription, IntegrationConfiguration
 from subscriptions.services import set_disabled
 
 logger = logging.getLogger(__name__)
@@ -45,14 +47,15 @@ RETURNING {table}.id
 
 @dataclass
 class Outcome:
-    """One claimed message and what happened to it; `result` None means it was not sent (subscription
-    disabled since the message was created)."""
+    """One claimed message and what happened to it; `result` None means it was not sent (subscription, or
+    the integration configuration that routed it, disabled since the message was created)."""
 
     message: Message
     lease: datetime
     url: str
     started_at: datetime
     result: SendResult | None
+    route: IntegrationConfiguration | None = None  # billing destinations: the configuration that routed it
 
 
 @dataclass
@@ -119,6 +122,16 @@ def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
     recorded.attempts = len(attempts)
     metrics.outcomes_recorded(outcomes, applied)
     oplog.outcomes(outcomes)
+    routed = [
+        RoutedOutcome(o.message, o.route, o.started_at, o.result)
+        for o in outcomes
+        if o.route is not None and o.message.id in applied and (o.result is None or o.result.sent)
+    ]
+    if routed:
+        try:
+            integration_outcomes.apply(routed, now)
+        except Exception:  # recorded all the same; a lost error event must not stop the worker
+            logger.exception("could not update integration statuses or raise integration error events")
     try:
         _update_streaks(succeeded, {k: v for k, v in failed.items() if k not in succeeded}, gone, now)
     except Exception:  # the attempts are recorded; a streak or disable problem must not stop the worker

@@ -8,6 +8,8 @@ the services' snake_case arguments (`source=`).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
@@ -32,9 +34,12 @@ from eventhub.errors import NotFound
 from eventhub.models import Account, NotificationRule
 from eventhub.selectors import event_type_for, split_csv, visible_event_types
 from eventhub.services import rules
+from eventhub.services.actions import action_event
 from eventhub.services.rules import NOTIFICATION_PREFIX
 
 # --- events --------------------------------------------------------------------------------------
+
+NOT_ACTIONED = datetime(1970, 1, 1, tzinfo=UTC)  # dtActioned of an event waiting for action (see below)
 
 
 def _state(payload):
@@ -74,10 +79,17 @@ class EventResponseSerializer(serializers.Serializer):
     causedBy = serializers.SerializerMethodField()
     m3terEvent = serializers.SerializerMethodField()
 
+    actioned = serializers.SerializerMethodField()
+    actionedBy = serializers.CharField(source="actioned_by")
+
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_dtActioned(self, event) -> str:
-        """When the hub finished processing it (rules applied, deliveries created); never null."""
-        return serializers.DateTimeField().to_representation(event.processed_at or event.created)
+        """When it was actioned; never null, because the SDK's strict EventResponse requires a datetime:
+        an error event still waiting for action shows 1970-01-01T00:00:00Z and `actioned: false`."""
+        return serializers.DateTimeField().to_representation(event.dt_actioned or NOT_ACTIONED)
+
+    def get_actioned(self, event) -> bool:
+        return not event.awaiting_action
 
     def get_causedBy(self, event) -> str | None:
         return event.caused_by.token if event.caused_by_id else None
@@ -101,14 +113,14 @@ class EventListView(BillingView):
             OpenApiParameter(
                 "includeActioned",
                 bool,
-                description="Accepted for compatibility: every hub event is actioned when processed.",
+                description="false: only events waiting for action (error events not yet actioned); "
+                "true or omitted: every event.",
             ),
         ],
         responses=page_of(EventResponseSerializer),
     )
     def get(self, request, org_id: str):
         params = request.query_params
-        truthy(params.get("includeActioned"), "includeActioned")
         queryset = billing_events(
             self.account,
             event_name=params.get("eventName") or None,
@@ -118,6 +130,7 @@ class EventListView(BillingView):
             notification_code=params.get("notificationCode") or None,
             notification_id=params.get("notificationId") or None,
             event_type=params.get("eventType") or None,
+            include_actioned=truthy(params.get("includeActioned"), "includeActioned", default=True),
         )
         return Response(page_body(EventResponseSerializer, queryset, request))
 
@@ -129,6 +142,22 @@ class EventDetailView(BillingView):
         if event is None:
             raise NotFound(f"No event {event_id[:64]!r} in this organization.")
         return Response(EventResponseSerializer(event).data)
+
+
+class EventActionView(BillingView):
+    @extend_schema(
+        operation_id="billing_events_action",
+        tags=["events"],
+        request=None,
+        responses=EventResponseSerializer,
+        description="Mark an event as followed up and resolved (who and when show in dtActioned and "
+        "actionedBy); an event already actioned is returned unchanged.",
+    )
+    def post(self, request, org_id: str, event_id: str):
+        event = billing_events(self.account).filter(token=event_id).first()
+        if event is None:
+            raise NotFound(f"No event {event_id[:64]!r} in this organization.")
+        return Response(EventResponseSerializer(action_event(event, actor=request.user.api_key)).data)
 
 
 class EventFieldsView(BillingView):

@@ -32,11 +32,14 @@ def billing_events(
     notification_code: str | None = None,
     notification_id: str | None = None,
     event_type: str | None = None,
+    include_actioned: bool = True,
 ) -> QuerySet[Event]:
     """`accountId` is the producer's customer account (an `account` entity or a payload's accountId);
     `resourceId` the entity an event is about; `notificationCode`/`notificationId` the events that
-    triggered that rule's notifications."""
+    triggered that rule's notifications; without `include_actioned`, only events waiting for action."""
     queryset = events_for(account).select_related("caused_by")
+    if not include_actioned:
+        queryset = queryset.filter(awaiting_action=True)  # the small partial index event_awaiting_action
     if event_name:
         queryset = filter_by_type_names(queryset, account, [event_name])
     if ids:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("events/fields", billing.EventFieldsView.as_view(), name="billing-event-fields"),
     path("events/types", billing.EventTypesView.as_view(), name="billing-event-types"),
     path("events/<str:event_id>", billing.EventDetailView.as_view(), name="billing-event-detail"),
+    path("events/<str:event_id>/action", billing.EventActionView.as_view(), name="billing-event-action"),
     path(
         "notifications/configurations",
         billing.NotificationConfigurationListView.as_view(),

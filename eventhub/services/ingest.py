@@ -19,7 +19,7 @@ from django.utils import timezone
 from eventhub import hotcache, metrics
 from eventhub.bulk import bulk_insert
 from eventhub.errors import InvalidInput, PayloadTooLarge
-from eventhub.models import Account, Event, EventType
+from eventhub.models import Account, Event, EventCategory, EventType
 from eventhub.selectors import event_types_named
 from eventhub.services.entities import prepare_entity_states, save_entity_states
 from eventhub.services.processors import insert_companions, run_processors
@@ -159,6 +159,7 @@ def _record(account: Account, specs: list[EventSpec], depth: int) -> list[Publis
             caused_by=spec.caused_by,
             schema_errors=spec.schema_errors,
             is_example=spec.is_example,
+            awaiting_action=spec.event_type.category == EventCategory.ERROR and not spec.is_example,
         )
         if spec.idempotency_key:
             existing[spec.idempotency_key] = event  # a repeat inside the same batch maps to this one

@@ -1,5 +1,5 @@
 """The three staff roles of the admin, as Django groups: viewer (read only), support (viewer plus the
-delivery actions: resend, recover, replay, send example) and operator (everything except accounts and
+delivery actions: resend, recover, replay, send example, and marking error events actioned) and operator (everything except accounts and
 API keys). Permissions are named by app label and codename, so this lowest layer imports no higher app."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ SUPPORT_EXTRA = (
     "deliveries.change_message",  # resend messages
     "deliveries.add_recoveryjob",  # recover failed messages, replay missing ones
     "deliveries.add_message",  # send an example message
+    "eventhub.change_event",  # mark error events actioned
 )
 # Accounts and keys (who may call the API) stay with superusers: operators may only look at them.
 OPERATOR_EXCLUDED = tuple(

@@ -24,6 +24,7 @@ NOBODY = frozenset()
 ACTION_ROLES: dict[tuple[str, str], frozenset[str]] = {
     ("eventhub.account", "issue_key"): NOBODY,
     ("eventhub.apikey", "revoke"): NOBODY,
+    ("eventhub.event", "mark_actioned"): SUPPORTERS,
     ("eventhub.eventtype", "archive"): OPERATORS,
     ("eventhub.eventtype", "unarchive"): OPERATORS,
     ("subscriptions.eventsubscription", "enable"): OPERATORS,
@@ -135,6 +136,7 @@ def objects(world) -> dict[str, int]:
         world.account, name="big", code="big", event_name="card.created", calculation="new.amount > 1"
     )
     from eventhub.models import ApiKey, EventType
+    from eventhub.services.ingest import EventSpec, record_events
     from subscriptions.integrations import create_integration, create_webhook_destination
 
     destination = create_webhook_destination(
@@ -151,7 +153,12 @@ def objects(world) -> dict[str, int]:
         entity_id=rule.token,
         enabled=False,  # so that `enable` changes it (and `disable` is a no-op): both are checked
     )
+    [error] = record_events(
+        world.account, [EventSpec(EventType.objects.get(name="ingest.validation_failure"), {"errors": []})]
+    )
+    assert error.event.awaiting_action  # an error event: "Mark actioned" has something to change
     return {
+        "eventhub.event": error.event.pk,
         "eventhub.account": world.account.pk,
         "eventhub.apikey": ApiKey.objects.filter(account=world.account).values_list("pk", flat=True).first(),
         "eventhub.eventtype": EventType.objects.get(name="card.created").pk,
@@ -259,6 +266,7 @@ def test_setup_staff_roles_gives_each_role_its_permissions_and_is_idempotent(rol
         "deliveries.change_message",
         "deliveries.add_recoveryjob",
         "deliveries.add_message",
+        "eventhub.change_event",  # mark error events actioned
     }
     assert (
         "subscriptions.change_eventsubscription" in perms[OPERATOR]

@@ -123,7 +123,10 @@ def _v1_requests(a: dict) -> list[tuple[str, str, str, dict | None]]:
 
 def _billing_object_requests(org: str, a: dict) -> list[tuple[str, str, str, dict | None]]:
     p = "organizations/<str:org_id>/"
-    out = [(p + "events/<str:event_id>", "get", f"{org}/events/{a['event']}", None)]
+    out = [
+        (p + "events/<str:event_id>", "get", f"{org}/events/{a['event']}", None),
+        (p + "events/<str:event_id>/action", "post", f"{org}/events/{a['event']}/action", None),
+    ]
     for route, key in (
         ("scheduledevents/configurations", "schedule"),
         ("notifications/configurations", "rule"),

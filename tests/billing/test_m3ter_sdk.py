@@ -258,14 +258,14 @@ def test_integration_configurations_route_notifications_to_webhooks(client, acme
     )
     assert EventSubscription.objects.get(token=hook.id).event_types == ["notification.big"]
     retrieved = api.retrieve(created.id)
-    assert retrieved.status == "COMPLETE" and retrieved.entity_id == rule.id
+    assert retrieved.status == "WAITING" and retrieved.entity_id == rule.id  # nothing routed yet
     assert [c.id for c in api.list(destination_id=hook.id, page_size=1)] == [created.id]
     assert list(api.list(destination_id="ep_other")) == []
 
     by_entity = api.get_by_entity(
         "Notification", destination="WEBHOOK", destination_id=hook.id, entity_id=rule.id
     )
-    assert by_entity.id == created.id and by_entity.status == "COMPLETE"
+    assert by_entity.id == created.id and by_entity.status == "WAITING"
     with pytest.raises(m3ter.NotFoundError):
         api.get_by_entity("Bill")
 
@@ -297,7 +297,7 @@ def test_integration_configurations_route_notifications_to_webhooks(client, acme
     IntegrationConfiguration.objects.filter(token=created.id).update(enabled=False)
     assert api.retrieve(created.id).status == "DISABLED"
     enabled = api.enable(created.id)
-    assert enabled.enabled is True and api.retrieve(created.id).status == "COMPLETE"
+    assert enabled.enabled is True and api.retrieve(created.id).status == "WAITING"
 
     client.notification_configurations.update(
         other.id, code="renamed", name="Any", description="", event_name=CREATED, always_fire_event=True

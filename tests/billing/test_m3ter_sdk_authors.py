@@ -26,7 +26,7 @@ def test_sdk_creates_disables_enables_and_lists_an_integration_configuration(cli
     api = client.integration_configurations
     body = {"destination": "WEBHOOK", "entity_type": "Notification", "destination_id": hook.id}
     created = api.create(**body, entity_id=rule.id)
-    assert created.enabled is True and api.retrieve(created.id).status == "COMPLETE"
+    assert created.enabled is True and api.retrieve(created.id).status == "WAITING"  # nothing routed yet
 
     # The SDK has no disable: a PUT with the hub's `enabled` extension, sent as an extra body key.
     disabled = api.update(created.id, **body, entity_id=rule.id, version=1, extra_body={"enabled": False})
@@ -34,7 +34,7 @@ def test_sdk_creates_disables_enables_and_lists_an_integration_configuration(cli
     assert [(c.id, c.enabled) for c in api.list(destination_id=hook.id)] == [(created.id, False)]
 
     enabled = api.enable(created.id)
-    assert enabled.enabled is True and api.retrieve(created.id).status == "COMPLETE"
+    assert enabled.enabled is True and api.retrieve(created.id).status == "WAITING"
     assert [(c.id, c.enabled) for c in api.list()] == [(created.id, True)]
 
 
