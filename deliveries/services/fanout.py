@@ -59,12 +59,15 @@ def _load_subscriptions(account_ids: set[int]) -> dict[int, list[EventSubscripti
 hotcache.clear_on_change(EventSubscription)
 
 
+# Per pair only what differs (token, event, subscription); the account and time come once per event
+# (a batch of 500 events × 5 subscriptions renders 500 timestamps, not 2,500). Ids follow the pairs' order.
 _INSERT_SQL = """
 INSERT INTO {table} (token, account_id, event_id, subscription_id, status, attempt_count, schedule_step,
                      next_attempt_at, is_example, created)
-SELECT token, account_id, event_id, subscription_id, %s, 0, 0, created, false, created
-FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[])
-     AS m(token, account_id, event_id, subscription_id, created)
+SELECT m.token, e.account_id, m.event_id, m.subscription_id, %s, 0, 0, e.created, false, e.created
+FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) WITH ORDINALITY AS m(token, event_id, subscription_id, n)
+JOIN unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS e(id, account_id, created) ON e.id = m.event_id
+ORDER BY m.n
 """
 
 
@@ -84,15 +87,17 @@ def insert_pending_messages(pairs: list[tuple[Event, int]]) -> None:
             for event, subscription_id in pairs
         )
         return
+    events = list({event.id: event for event, _ in pairs}.values())
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT_SQL.format(table=Message._meta.db_table),
             [
                 MessageStatus.PENDING,
                 tokens.new_tokens("msg", len(pairs)),
-                [event.account_id for event, _ in pairs],
                 [event.id for event, _ in pairs],
                 [subscription_id for _, subscription_id in pairs],
-                [event.created for event, _ in pairs],
+                [event.id for event in events],
+                [event.account_id for event in events],
+                [event.created for event in events],
             ],
         )
