@@ -177,8 +177,8 @@ def run(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dic
             "/s",
             copy_rate,
             batch_rate / copy_rate,
-            ">= 0.3",
-            batch_rate / copy_rate >= 0.3,
+            ">= 0.5",
+            batch_rate / copy_rate >= 0.5,  # issue 14
         ),
         Figure(
             "ingest",

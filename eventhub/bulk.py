@@ -1,6 +1,8 @@
 """Bulk inserts for the ingest path: on PostgreSQL one `INSERT ... SELECT FROM unnest(arrays)` per
 model, with one array parameter per column, instead of Django's multi-row VALUES (whose SQL, built
-and parsed afresh for every batch, cost more than the rows themselves). Elsewhere, bulk_create.
+and parsed afresh for every batch, cost more than the rows themselves). A column whose values are all
+the same is sent once and repeated by `array_fill`: rendering array literals is the largest Python cost
+of a batch (docs/performance.md, "Batch ingest"). Elsewhere, bulk_create.
 
 Ids are set on the instances as bulk_create would set them, matched by token (not by row order).
 Companion inserts (PostgreSQL) ride on the same statement as data-modifying CTEs that read the new
@@ -32,12 +34,21 @@ def bulk_insert(
     arrays, selects = [], []
     for field in fields:
         values = [field.pre_save(instance, add=True) for instance in instances]
-        if isinstance(field, models.JSONField):
-            arrays.append([None if v is None else json.dumps(v, cls=field.encoder) for v in values])
-            selects.append("%s::text[]::jsonb[]")
+        if isinstance(field, models.JSONField):  # compared and sent as text: {"a": true} is not {"a": 1}
+            values = [None if v is None else json.dumps(v, cls=field.encoder) for v in values]
+            prepare, cast = None, "text[]::jsonb[]"
         else:
-            arrays.append([field.get_db_prep_save(v, connection) for v in values])
-            selects.append(f"%s::{field.db_type(connection)}[]")
+            prepare, cast = field.get_db_prep_save, f"{field.db_type(connection)}[]"
+        if len(values) > 1 and _all_same(values):  # the batch's account, type, times, NULLs
+            values = values[:1]
+        if prepare is not None:
+            values = [prepare(v, connection) for v in values]
+        if len(values) < len(instances):
+            arrays += [values, len(instances)]
+            selects.append(f"array_fill((%s::{cast})[1], ARRAY[%s])")
+        else:
+            arrays.append(values)
+            selects.append(f"%s::{cast}")
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     sql = (
         f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
@@ -55,3 +66,9 @@ def bulk_insert(
         instance.pk = ids[instance.token]
         instance._state.adding = False
         instance._state.db = connection.alias
+
+
+def _all_same(values: list) -> bool:
+    """Equal and of one type (so True and 1, or 1 and 1.0, are never taken for each other)."""
+    first, kind = values[0], type(values[0])
+    return all(value is first or (type(value) is kind and value == first) for value in values)

@@ -8,6 +8,7 @@ import time
 
 _CROCKFORD = "0123456789abcdefghjkmnpqrstvwxyz"
 _FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _CROCKFORD)
+_BYTE_TO_DIGIT = bytes(ord(_CROCKFORD[byte % 32]) for byte in range(256))
 
 
 def new_token(prefix: str) -> str:
@@ -19,16 +20,20 @@ def new_token(prefix: str) -> str:
 
 
 def new_tokens(prefix: str, count: int) -> list[str]:
-    """`count` tokens at once (one random read), for bulk inserts that skip model instances."""
-    stamp = int(time.time() * 1000) << 80
-    randomness = os.urandom(10 * count)
-    tokens = []
-    for offset in range(0, 10 * count, 10):
-        value = stamp | int.from_bytes(randomness[offset : offset + 10], "big")
-        tokens.append(
-            f"{prefix}_{base64.b32encode(value.to_bytes(20, 'big')).decode('ascii')[6:].translate(_FROM_RFC4648)}"
-        )
-    return tokens
+    """`count` tokens at once, for bulk inserts that skip model instances. Same layout as new_token: the
+    first 10 digits are the millisecond stamp, the last 16 the 80 random bits, here drawn as 16 random
+    bytes each reduced to 5 bits by one C-level translate (256 is a multiple of 32: still uniform)."""
+    stamp = _stamp_digits(int(time.time() * 1000))
+    digits = os.urandom(16 * count).translate(_BYTE_TO_DIGIT).decode("ascii")
+    return [f"{prefix}_{stamp}{digits[offset : offset + 16]}" for offset in range(0, 16 * count, 16)]
+
+
+def _stamp_digits(milliseconds: int) -> str:
+    return (
+        base64.b32encode((milliseconds << 80).to_bytes(20, "big"))
+        .decode("ascii")[6:16]
+        .translate(_FROM_RFC4648)
+    )
 
 
 # Named defaults for model fields (migrations need importable callables, one per prefix).

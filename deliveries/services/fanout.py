@@ -27,19 +27,22 @@ def create_messages(events: list[Event], *, depth: int = 0) -> None:
 
 def _messages_with_insert(events: list[Event], *, depth: int = 0) -> InsertCompanion | None:
     """create_messages as a companion of the events' own INSERT (PostgreSQL): the events have no ids
-    yet, so each message names its event by token and takes the id from `inserted`."""
+    yet, so each message names its event by token and takes the id from `inserted`; the account and time
+    come once per event, and ids follow the pairs' order (ORDER BY), as in insert_pending_messages."""
     pairs = _pairs(events)
     if not pairs:
         return InsertCompanion("", [])  # no matching subscription: nothing to insert, nothing left to do
+    events = list({event.token: event for event, _ in pairs}.values())  # per event once, as in _INSERT_SQL
     return InsertCompanion(
         _INSERT_WITH_EVENTS_SQL.format(table=Message._meta.db_table),
         [
             MessageStatus.PENDING,
             tokens.new_tokens("msg", len(pairs)),
-            [event.account_id for event, _ in pairs],
             [event.token for event, _ in pairs],
             [subscription_id for _, subscription_id in pairs],
-            [event.created for event, _ in pairs],
+            [event.token for event in events],
+            [event.account_id for event in events],
+            [event.created for event in events],
         ],
         then=kick_on_commit,
     )
@@ -89,22 +92,26 @@ def _load_subscriptions(account_ids: set[int]) -> dict[int, list[EventSubscripti
 hotcache.clear_on_change(EventSubscription)
 
 
+# Per pair only what differs (token, event, subscription); the account and time come once per event
+# (a batch of 500 events × 5 subscriptions renders 500 timestamps, not 2,500). Ids follow the pairs' order.
 _INSERT_SQL = """
 INSERT INTO {table} (token, account_id, event_id, subscription_id, status, attempt_count, schedule_step,
                      next_attempt_at, is_example, created)
-SELECT token, account_id, event_id, subscription_id, %s, 0, 0, created, false, created
-FROM unnest(%s::text[], %s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[])
-     AS m(token, account_id, event_id, subscription_id, created)
+SELECT m.token, e.account_id, m.event_id, m.subscription_id, %s, 0, 0, e.created, false, e.created
+FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) WITH ORDINALITY AS m(token, event_id, subscription_id, n)
+JOIN unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS e(id, account_id, created) ON e.id = m.event_id
+ORDER BY m.n
 """
 
 
 _INSERT_WITH_EVENTS_SQL = """
 INSERT INTO {table} (token, account_id, event_id, subscription_id, status, attempt_count, schedule_step,
                      next_attempt_at, is_example, created)
-SELECT m.token, m.account_id, inserted.id, m.subscription_id, %s, 0, 0, m.created, false, m.created
-FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[])
-     AS m(token, account_id, event_token, subscription_id, created)
+SELECT m.token, e.account_id, inserted.id, m.subscription_id, %s, 0, 0, e.created, false, e.created
+FROM unnest(%s::text[], %s::text[], %s::bigint[]) WITH ORDINALITY AS m(token, event_token, subscription_id, n)
+JOIN unnest(%s::text[], %s::bigint[], %s::timestamptz[]) AS e(token, account_id, created) ON e.token = m.event_token
 JOIN inserted ON inserted.token = m.event_token
+ORDER BY m.n
 """
 
 
@@ -124,15 +131,17 @@ def insert_pending_messages(pairs: list[tuple[Event, int]]) -> None:
             for event, subscription_id in pairs
         )
         return
+    events = list({event.id: event for event, _ in pairs}.values())
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT_SQL.format(table=Message._meta.db_table),
             [
                 MessageStatus.PENDING,
                 tokens.new_tokens("msg", len(pairs)),
-                [event.account_id for event, _ in pairs],
                 [event.id for event, _ in pairs],
                 [subscription_id for _, subscription_id in pairs],
-                [event.created for event, _ in pairs],
+                [event.id for event in events],
+                [event.account_id for event in events],
+                [event.created for event in events],
             ],
         )

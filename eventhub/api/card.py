@@ -9,12 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eventhub import selectors
+from eventhub.api.event_batch import event_bodies, validated_event_batch
 from eventhub.api.params import CURSOR_PARAMS, TIME_PARAMS, cursor_args, truthy
 from eventhub.api.permissions import IsStaffKey, ReadOrStaffWrite
 from eventhub.api.scoping import acting_account, caller_account, scoped
 from eventhub.api.serializers import (
     AccountSerializer,
-    EventBatchSerializer,
     EventSerializer,
     EventSubmissionSerializer,
     EventTypeSerializer,
@@ -107,19 +107,18 @@ class EventListView(APIView):
                 f"A batch holds at most {settings.EVENTHUB_MAX_BATCH_SIZE} events; got {len(items)}.",
                 {"events": [f"At most {settings.EVENTHUB_MAX_BATCH_SIZE} items."]},
             )
-        body = EventBatchSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        account = acting_account(request, body.validated_data.get("account_token"))
+        body = validated_event_batch(request.data)
+        account = acting_account(request, body.get("account_token"))
         submissions = [
             Submission(i["event_type"], i["payload"], i.get("idempotency_key"), i.get("occurred_at"))
-            for i in body.validated_data["events"]
+            for i in body["events"]
         ]
         if not submissions:
             raise InvalidInput("events must not be empty.", {"events": ["At least one event is required."]})
         results = publish_batch(account, submissions)
         created = any(r.created for r in results)
         return Response(
-            {"data": EventSerializer([r.event for r in results], many=True).data},
+            {"data": event_bodies([r.event for r in results])},
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from eventhub import hotcache, metrics
+from eventhub import hotcache, metrics, tokens
 from eventhub.bulk import bulk_insert
 from eventhub.errors import InvalidInput, PayloadTooLarge
 from eventhub.models import Account, Event, EventCategory, EventType
@@ -144,11 +144,13 @@ def _record(account: Account, specs: list[EventSpec], depth: int) -> list[Publis
     now = timezone.now()
     results: list[PublishResult] = []
     fresh: list[Event] = []
+    event_tokens = iter(tokens.new_tokens("evt", len(specs)))  # one batch draw, not one per event
     for spec in specs:
         if spec.idempotency_key and spec.idempotency_key in existing:
             results.append(PublishResult(existing[spec.idempotency_key], created=False))
             continue
         event = Event(
+            token=next(event_tokens),
             account=account,
             event_type=spec.event_type,
             payload=spec.payload,
