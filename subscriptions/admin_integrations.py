@@ -18,6 +18,7 @@ from subscriptions.integrations import (
     delete_integration,
     integration_status,
     set_integration_enabled,
+    with_rule_presence,
 )
 from subscriptions.models import IntegrationConfiguration
 
@@ -65,6 +66,9 @@ class IntegrationConfigurationAdmin(admin.ModelAdmin):
         "updated",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        return with_rule_presence(super().get_queryset(request))  # the status column, without a query per row
 
     def has_add_permission(self, request) -> bool:
         return False  # created through the billing API, which validates the destination and the rule

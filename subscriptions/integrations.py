@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from eventhub import hotcache, tokens
 from eventhub.errors import InvalidInput, NotFound
@@ -167,8 +167,17 @@ def delete_webhook_destination(subscription: EventSubscription, *, actor: Actor 
 def integrations_for(
     account: Account, *, destination_id: str | None = None
 ) -> QuerySet[IntegrationConfiguration]:
-    queryset = IntegrationConfiguration.objects.filter(account=account).select_related("subscription")
+    queryset = with_rule_presence(
+        IntegrationConfiguration.objects.filter(account=account).select_related("subscription")
+    )
     return queryset.filter(subscription__token=destination_id) if destination_id else queryset
+
+
+def with_rule_presence(queryset: QuerySet[IntegrationConfiguration]) -> QuerySet[IntegrationConfiguration]:
+    """Annotate whether each configuration's rule still exists, so integration_status needs no query per
+    row in listings (the API's and the admin's)."""
+    rules = NotificationRule.objects.filter(account_id=OuterRef("account_id"), token=OuterRef("entity_id"))
+    return queryset.annotate(rule_exists=Exists(rules))
 
 
 def integration_for_entity(
@@ -201,12 +210,16 @@ def integration_status(config: IntegrationConfiguration) -> str:
     AWAITING_RETRY, AUTH_FAILED, ERROR), or WAITING until it has routed a first message."""
     if not config.enabled or config.subscription.disabled:
         return STATUS_DISABLED
-    if (
-        config.entity_id
-        and not NotificationRule.objects.filter(account_id=config.account_id, token=config.entity_id).exists()
-    ):
+    if config.entity_id and not _rule_exists(config):
         return STATUS_ERROR  # its notification rule was deleted
     return config.routing_status or STATUS_WAITING
+
+
+def _rule_exists(config: IntegrationConfiguration) -> bool:
+    annotated = getattr(config, "rule_exists", None)  # with_rule_presence
+    if annotated is not None:
+        return annotated
+    return NotificationRule.objects.filter(account_id=config.account_id, token=config.entity_id).exists()
 
 
 def _integration_fields(account: Account, values: dict[str, Any]) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from eventhub.services.audit import record_audit
 from eventhub.services.rules import create_rule
 from scheduled_events.models import ScheduledOccurrence
 from scheduled_events.services import create_configuration
+from subscriptions.integrations import create_integration, create_webhook_destination
 from subscriptions.services import create_subscription
 from tests.admin.conftest import World
 
@@ -30,6 +31,7 @@ CHANGELISTS = [
     "eventhub_notificationrule",
     "eventhub_auditlogentry",
     "subscriptions_eventsubscription",
+    "subscriptions_integrationconfiguration",
     "deliveries_message",
     "deliveries_messageattempt",
     "deliveries_recoveryjob",
@@ -74,12 +76,25 @@ def populate(world: World, n: int, offset: int) -> None:
             state_at=now,
             last_event=event,
         )
-        create_rule(
+        rule = create_rule(
             world.account,
             name=f"rule {offset + index}",
             code=f"rule_{offset + index}",
             event_name="card.created",
             always_fire_event=True,
+        )
+        destination = create_webhook_destination(
+            world.account,
+            url=f"https://hooks.example.com/billing/{offset + index}",
+            name=f"destination {offset + index}",
+            credentials={"type": "M3TER_SIGNED_REQUEST", "apiKey": "key", "secret": "secret"},
+        )
+        create_integration(
+            world.account,
+            destination="WEBHOOK",
+            entity_type="Notification",
+            destination_id=destination.token,
+            entity_id=rule.token,  # the status column checks that the rule still exists
         )
         configuration = create_configuration(
             world.account,
