@@ -22,11 +22,11 @@ def load_events(account, count: int, *, prefix: str) -> None:
     _require_postgresql()
     sql = f"""
         INSERT INTO {Event._meta.db_table} (token, account_id, event_type, payload, created, occurred_at, processed_at,
-            entity_type, entity_id, is_example)
+            entity_type, entity_id, is_example, actioned_by)
         SELECT 'evt_b' || %(prefix)s || lpad(g::text, 12, '0'), %(account)s, 'card.created',
                jsonb_build_object('card_token', 'c' || g, 'event_type', 'card.created'),
                now() - (%(count)s - g) * interval '1 millisecond', now() - (%(count)s - g) * interval '1 millisecond', now(),
-               '', '', false
+               '', '', false, ''
         FROM generate_series(%(start)s, %(stop)s) AS g
     """
     _in_chunks(sql, count, {"prefix": prefix, "account": account.id, "count": count})

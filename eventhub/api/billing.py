@@ -22,10 +22,9 @@ from eventhub.api.billing_dialect import (
     AuditFields,
     BillingView,
     Resource,
-    ResourceDetailView,
-    ResourceListView,
     page_body,
     page_of,
+    resource_views,
 )
 from eventhub.api.billing_fields import all_event_fields, event_fields
 from eventhub.api.billing_selectors import EVENT_TYPE_GROUPS, billing_events
@@ -243,55 +242,9 @@ NOTIFICATION_CONFIGURATIONS = Resource(
 )
 NOTIFICATION_TAG = "notifications"
 NOTIFICATION_OPERATION = "billing_notification_configurations"
-NOTIFICATION_PAGE = page_of(NotificationConfigurationSerializer)
-
-
-class NotificationConfigurationListView(ResourceListView):
-    resource = NOTIFICATION_CONFIGURATIONS
-
-    @extend_schema(
-        operation_id=f"{NOTIFICATION_OPERATION}_list",
-        tags=[NOTIFICATION_TAG],
-        parameters=[*PAGE_PARAMS, IDS, OpenApiParameter("eventName", str), OpenApiParameter("active", bool)],
-        responses=NOTIFICATION_PAGE,
-    )
-    def get(self, request, org_id: str):
-        return super().get(request, org_id)
-
-    @extend_schema(
-        operation_id=f"{NOTIFICATION_OPERATION}_create",
-        tags=[NOTIFICATION_TAG],
-        request=NotificationConfigurationWrite,
-        responses=NotificationConfigurationSerializer,
-    )
-    def post(self, request, org_id: str):
-        return super().post(request, org_id)
-
-
-class NotificationConfigurationDetailView(ResourceDetailView):
-    resource = NOTIFICATION_CONFIGURATIONS
-
-    @extend_schema(
-        operation_id=f"{NOTIFICATION_OPERATION}_retrieve",
-        tags=[NOTIFICATION_TAG],
-        responses=NotificationConfigurationSerializer,
-    )
-    def get(self, request, org_id: str, object_id: str):
-        return super().get(request, org_id, object_id)
-
-    @extend_schema(
-        operation_id=f"{NOTIFICATION_OPERATION}_update",
-        tags=[NOTIFICATION_TAG],
-        request=NotificationConfigurationWrite,
-        responses=NotificationConfigurationSerializer,
-    )
-    def put(self, request, org_id: str, object_id: str):
-        return super().put(request, org_id, object_id)
-
-    @extend_schema(
-        operation_id=f"{NOTIFICATION_OPERATION}_delete",
-        tags=[NOTIFICATION_TAG],
-        responses=NotificationConfigurationSerializer,
-    )
-    def delete(self, request, org_id: str, object_id: str):
-        return super().delete(request, org_id, object_id)
+NotificationConfigurationListView, NotificationConfigurationDetailView = resource_views(
+    NOTIFICATION_CONFIGURATIONS,
+    operation=NOTIFICATION_OPERATION,
+    tag=NOTIFICATION_TAG,
+    list_parameters=[*PAGE_PARAMS, IDS, OpenApiParameter("eventName", str), OpenApiParameter("active", bool)],
+)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Model, QuerySet
-from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -169,3 +169,34 @@ class ResourceDetailView(BillingView):
     def delete(self, request, org_id: str, object_id: str):
         target = object_or_404(self.resource, self.account, object_id)
         return Response(self.resource.output(self.resource.delete(target, request.user.api_key)).data)
+
+
+def resource_views(
+    resource: Resource, *, operation: str, tag: str, list_parameters: list[OpenApiParameter]
+) -> tuple[type[ResourceListView], type[ResourceDetailView]]:
+    """The list and detail views of `resource`, documented as `<operation>_list|create|retrieve|update|delete`
+    under `tag`: one place for the OpenAPI shape every CRUD resource of the dialect shares."""
+    output, name = resource.output, resource.output.__name__.removesuffix("Serializer")
+    read = {"tags": [tag], "responses": output}
+    write = {**read, "request": resource.request}
+    list_view = extend_schema_view(
+        get=extend_schema(
+            operation_id=f"{operation}_list",
+            tags=[tag],
+            parameters=list_parameters,
+            responses=page_of(output),
+        ),
+        post=extend_schema(operation_id=f"{operation}_create", **write),
+    )(type(f"{name}ListView", (ResourceListView,), {"resource": resource, "__module__": output.__module__}))
+    detail_view = extend_schema_view(
+        get=extend_schema(operation_id=f"{operation}_retrieve", **read),
+        put=extend_schema(operation_id=f"{operation}_update", **write),
+        delete=extend_schema(operation_id=f"{operation}_delete", **read),
+    )(
+        type(
+            f"{name}DetailView",
+            (ResourceDetailView,),
+            {"resource": resource, "__module__": output.__module__},
+        )
+    )
+    return list_view, detail_view

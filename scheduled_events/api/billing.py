@@ -3,7 +3,6 @@ in camelCase, over the same services the admin uses (`scheduled_events.services`
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 
 from eventhub.api.billing_dialect import (
@@ -11,9 +10,7 @@ from eventhub.api.billing_dialect import (
     PAGE_PARAMS,
     AuditFields,
     Resource,
-    ResourceDetailView,
-    ResourceListView,
-    page_of,
+    resource_views,
 )
 from eventhub.selectors import split_csv
 from scheduled_events import selectors, services
@@ -57,48 +54,6 @@ SCHEDULED_EVENT_CONFIGURATIONS = Resource(
     ),
     delete=lambda config, actor: services.delete_configuration(config, actor=actor),
 )
-PAGE = page_of(ScheduledEventConfigurationSerializer)
-
-
-class ScheduledEventConfigurationListView(ResourceListView):
-    resource = SCHEDULED_EVENT_CONFIGURATIONS
-
-    @extend_schema(
-        operation_id=f"{OPERATION}_list", tags=[TAG], parameters=[*PAGE_PARAMS, IDS], responses=PAGE
-    )
-    def get(self, request, org_id: str):
-        return super().get(request, org_id)
-
-    @extend_schema(
-        operation_id=f"{OPERATION}_create",
-        tags=[TAG],
-        request=ScheduledEventConfigurationWrite,
-        responses=ScheduledEventConfigurationSerializer,
-    )
-    def post(self, request, org_id: str):
-        return super().post(request, org_id)
-
-
-class ScheduledEventConfigurationDetailView(ResourceDetailView):
-    resource = SCHEDULED_EVENT_CONFIGURATIONS
-
-    @extend_schema(
-        operation_id=f"{OPERATION}_retrieve", tags=[TAG], responses=ScheduledEventConfigurationSerializer
-    )
-    def get(self, request, org_id: str, object_id: str):
-        return super().get(request, org_id, object_id)
-
-    @extend_schema(
-        operation_id=f"{OPERATION}_update",
-        tags=[TAG],
-        request=ScheduledEventConfigurationWrite,
-        responses=ScheduledEventConfigurationSerializer,
-    )
-    def put(self, request, org_id: str, object_id: str):
-        return super().put(request, org_id, object_id)
-
-    @extend_schema(
-        operation_id=f"{OPERATION}_delete", tags=[TAG], responses=ScheduledEventConfigurationSerializer
-    )
-    def delete(self, request, org_id: str, object_id: str):
-        return super().delete(request, org_id, object_id)
+ScheduledEventConfigurationListView, ScheduledEventConfigurationDetailView = resource_views(
+    SCHEDULED_EVENT_CONFIGURATIONS, operation=OPERATION, tag=TAG, list_parameters=[*PAGE_PARAMS, IDS]
+)

@@ -16,10 +16,8 @@ from eventhub.api.billing_dialect import (
     AuditFields,
     BillingView,
     Resource,
-    ResourceDetailView,
-    ResourceListView,
     object_or_404,
-    page_of,
+    resource_views,
 )
 from eventhub.api.params import truthy
 from eventhub.selectors import split_csv
@@ -85,50 +83,9 @@ WEBHOOKS = Resource(
     delete=lambda webhook, actor: integrations.delete_webhook_destination(webhook, actor=actor),
 )
 WEBHOOK_TAG = "webhook destinations"
-WEBHOOK_PAGE = page_of(WebhookSerializer)
-
-
-class WebhookListView(ResourceListView):
-    resource = WEBHOOKS
-
-    @extend_schema(
-        operation_id="billing_webhooks_list",
-        tags=[WEBHOOK_TAG],
-        parameters=[*PAGE_PARAMS, IDS],
-        responses=WEBHOOK_PAGE,
-    )
-    def get(self, request, org_id: str):
-        return super().get(request, org_id)
-
-    @extend_schema(
-        operation_id="billing_webhooks_create",
-        tags=[WEBHOOK_TAG],
-        request=WebhookWrite,
-        responses=WebhookSerializer,
-    )
-    def post(self, request, org_id: str):
-        return super().post(request, org_id)
-
-
-class WebhookDetailView(ResourceDetailView):
-    resource = WEBHOOKS
-
-    @extend_schema(operation_id="billing_webhooks_retrieve", tags=[WEBHOOK_TAG], responses=WebhookSerializer)
-    def get(self, request, org_id: str, object_id: str):
-        return super().get(request, org_id, object_id)
-
-    @extend_schema(
-        operation_id="billing_webhooks_update",
-        tags=[WEBHOOK_TAG],
-        request=WebhookWrite,
-        responses=WebhookSerializer,
-    )
-    def put(self, request, org_id: str, object_id: str):
-        return super().put(request, org_id, object_id)
-
-    @extend_schema(operation_id="billing_webhooks_delete", tags=[WEBHOOK_TAG], responses=WebhookSerializer)
-    def delete(self, request, org_id: str, object_id: str):
-        return super().delete(request, org_id, object_id)
+WebhookListView, WebhookDetailView = resource_views(
+    WEBHOOKS, operation="billing_webhooks", tag=WEBHOOK_TAG, list_parameters=[*PAGE_PARAMS, IDS]
+)
 
 
 class WebhookActiveView(BillingView):
@@ -214,58 +171,12 @@ INTEGRATION_CONFIGURATIONS = Resource(
 )
 INTEGRATION_TAG = "integration configurations"
 INTEGRATION_OPERATION = "billing_integration_configurations"
-INTEGRATION_PAGE = page_of(IntegrationConfigurationSerializer)
-
-
-class IntegrationConfigurationListView(ResourceListView):
-    resource = INTEGRATION_CONFIGURATIONS
-
-    @extend_schema(
-        operation_id=f"{INTEGRATION_OPERATION}_list",
-        tags=[INTEGRATION_TAG],
-        parameters=[*PAGE_PARAMS, OpenApiParameter("destinationId", str)],
-        responses=INTEGRATION_PAGE,
-    )
-    def get(self, request, org_id: str):
-        return super().get(request, org_id)
-
-    @extend_schema(
-        operation_id=f"{INTEGRATION_OPERATION}_create",
-        tags=[INTEGRATION_TAG],
-        request=IntegrationConfigurationWrite,
-        responses=IntegrationConfigurationSerializer,
-    )
-    def post(self, request, org_id: str):
-        return super().post(request, org_id)
-
-
-class IntegrationConfigurationDetailView(ResourceDetailView):
-    resource = INTEGRATION_CONFIGURATIONS
-
-    @extend_schema(
-        operation_id=f"{INTEGRATION_OPERATION}_retrieve",
-        tags=[INTEGRATION_TAG],
-        responses=IntegrationConfigurationSerializer,
-    )
-    def get(self, request, org_id: str, object_id: str):
-        return super().get(request, org_id, object_id)
-
-    @extend_schema(
-        operation_id=f"{INTEGRATION_OPERATION}_update",
-        tags=[INTEGRATION_TAG],
-        request=IntegrationConfigurationWrite,
-        responses=IntegrationConfigurationSerializer,
-    )
-    def put(self, request, org_id: str, object_id: str):
-        return super().put(request, org_id, object_id)
-
-    @extend_schema(
-        operation_id=f"{INTEGRATION_OPERATION}_delete",
-        tags=[INTEGRATION_TAG],
-        responses=IntegrationConfigurationSerializer,
-    )
-    def delete(self, request, org_id: str, object_id: str):
-        return super().delete(request, org_id, object_id)
+IntegrationConfigurationListView, IntegrationConfigurationDetailView = resource_views(
+    INTEGRATION_CONFIGURATIONS,
+    operation=INTEGRATION_OPERATION,
+    tag=INTEGRATION_TAG,
+    list_parameters=[*PAGE_PARAMS, OpenApiParameter("destinationId", str)],
+)
 
 
 class IntegrationEnableView(BillingView):
