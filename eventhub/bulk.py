@@ -53,11 +53,20 @@ def bulk_insert(
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     selects, constants, per_row, per_row_params = [], [], [], []  # SELECT's placeholders come first
     for field in fields:
-        values = [field.pre_save(instance, add=True) for instance in instances]
+        attname = field.attname
+        if _plain_pre_save(field):  # what pre_save would return, without a method call per row
+            values = [getattr(instance, attname) for instance in instances]
+        else:
+            values = [field.pre_save(instance, add=True) for instance in instances]
         column = f"c{len(per_row)}"
-        if isinstance(field, models.JSONField):  # compared and sent as text: {"a": true} is not {"a": 1}
-            texts = [None if v is None else json.dumps(v, cls=field.encoder) for v in values]
-            if _all_same(texts):
+        if isinstance(field, models.JSONField):
+            # Equal as text or not at all: {"a": true} == {"a": 1} in Python, so values Python finds equal
+            # are compared as their JSON texts; values it finds different are different JSON too.
+            first = values[0]
+            texts = None
+            if all(v == first for v in values):
+                texts = [None if v is None else json.dumps(v, cls=field.encoder) for v in values]
+            if texts is not None and _all_same(texts):
                 constants.append(texts[0])
                 selects.append("%s::jsonb")
             else:
@@ -117,6 +126,14 @@ def _all_same(values: list) -> bool:
     """Equal and of one type (so True and 1, or 1 and 1.0, are never taken for each other)."""
     first, kind = values[0], type(values[0])
     return all(value is first or (type(value) is kind and value == first) for value in values)
+
+
+def _plain_pre_save(field: models.Field) -> bool:
+    """pre_save is the attribute itself: Field's own, or a date field's without auto_now(_add)."""
+    pre_save = type(field).pre_save
+    if pre_save in (models.DateField.pre_save, models.DateTimeField.pre_save):
+        return not (field.auto_now or field.auto_now_add)
+    return pre_save is models.Field.pre_save
 
 
 def _cast(field: models.Field) -> str:
