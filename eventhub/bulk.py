@@ -1,22 +1,41 @@
-"""Bulk inserts for the ingest path: on PostgreSQL one `INSERT ... SELECT FROM unnest(arrays)` per
-model, with one array parameter per column, instead of Django's multi-row VALUES (whose SQL, built
-and parsed afresh for every batch, cost more than the rows themselves). A column whose values are all
-the same is sent once and repeated by `array_fill`: rendering array literals is the largest Python cost
-of a batch (docs/performance.md, "Batch ingest"). Elsewhere, bulk_create.
+"""Bulk inserts for the ingest path: on PostgreSQL one `INSERT ... SELECT` per model whose parameters
+are few, long strings rather than per-row values, because rendering parameters is the largest Python
+cost of a batch (docs/performance.md, "Batch ingest"): psycopg quotes every element of a list parameter
+in Python (about 3 µs a timestamp, more for a JSON text with quotes to escape), while one string is
+quoted in one pass. Per column, whichever applies first:
+
+- the same value in every row (the batch's account, type, `created`, the NULL and empty columns, and
+  every column of a one-row insert): sent once, as a constant of the SELECT;
+- JSON: the rows' values as ONE JSON array document, split by `jsonb_array_elements` (NULL travels as
+  JSON `null` and comes back as NULL: a JSONField's None is SQL NULL);
+- text without NULLs or the separator, and integers without NULLs: joined into one string and split
+  by `string_to_array`;
+- aware timestamps: microseconds since the epoch, joined the same way (exact: integer arithmetic);
+- anything else: an array parameter, as before.
+
+The per-row columns are zipped by `ROWS FROM (...)` in row order. Elsewhere (SQLite), bulk_create.
 
 Ids are set on the instances as bulk_create would set them, matched by token (not by row order).
 Companion inserts (PostgreSQL) ride on the same statement as data-modifying CTEs that read the new
-rows' `id, token` from the CTE `inserted`: an event and its messages are one round trip.
+rows from the CTE `inserted` (`id`, `token` and every other non-JSON column): an event and its
+messages are one round trip.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection, models
 
-Companion = tuple[str, list]  # an INSERT reading `inserted` (id, token), and its parameters
+Companion = tuple[str, list]  # an INSERT reading `inserted` (id, token, ...), and its parameters
+
+SEPARATOR = (
+    "\x1f"  # ASCII unit separator, chr(31): joins a column's values (a text holding it goes as an array)
+)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 
 def bulk_insert(
@@ -30,34 +49,69 @@ def bulk_insert(
         assert not companions, "companion inserts need PostgreSQL's data-modifying CTEs"
         model.objects.bulk_create(instances)
         return
+    quote = connection.ops.quote_name
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    arrays, selects = [], []
+    selects, constants, per_row, per_row_params = [], [], [], []  # SELECT's placeholders come first
     for field in fields:
-        values = [field.pre_save(instance, add=True) for instance in instances]
-        if isinstance(field, models.JSONField):  # compared and sent as text: {"a": true} is not {"a": 1}
-            values = [None if v is None else json.dumps(v, cls=field.encoder) for v in values]
-            prepare, cast = None, "text[]::jsonb[]"
+        attname = field.attname
+        if _plain_pre_save(field):  # what pre_save would return, without a method call per row
+            values = [getattr(instance, attname) for instance in instances]
         else:
-            prepare, cast = field.get_db_prep_save, f"{field.db_type(connection)}[]"
-        if len(values) > 1 and _all_same(values):  # the batch's account, type, times, NULLs
-            values = values[:1]
-        if prepare is not None:
-            values = [prepare(v, connection) for v in values]
-        if len(values) < len(instances):
-            arrays += [values, len(instances)]
-            selects.append(f"array_fill((%s::{cast})[1], ARRAY[%s])")
-        else:
-            arrays.append(values)
+            values = [field.pre_save(instance, add=True) for instance in instances]
+        column = f"c{len(per_row)}"
+        if isinstance(field, models.JSONField):
+            # Equal as text or not at all: {"a": true} == {"a": 1} in Python, so values Python finds equal
+            # are compared as their JSON texts; values it finds different are different JSON too.
+            first = values[0]
+            texts = None
+            if all(v == first for v in values):
+                texts = [None if v is None else json.dumps(v, cls=field.encoder) for v in values]
+            if texts is not None and _all_same(texts):
+                constants.append(texts[0])
+                selects.append("%s::jsonb")
+            else:
+                per_row_params.append(json.dumps(values, cls=field.encoder))
+                per_row.append("jsonb_array_elements(%s::jsonb)")
+                selects.append(f"NULLIF({column}, 'null'::jsonb)")
+            continue
+        cast = _cast(field)
+        if _all_same(values):
+            constants.append(field.get_db_prep_save(values[0], connection))
             selects.append(f"%s::{cast}")
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+            continue
+        values = [field.get_db_prep_save(v, connection) for v in values]
+        joined = _joined(values)
+        if joined is None:
+            per_row_params.append(values)
+            per_row.append(f"unnest(%s::{cast}[])")
+            selects.append(column)
+        elif isinstance(field, models.DateTimeField):
+            per_row_params.append(joined)
+            per_row.append(f"unnest(string_to_array(%s, chr({ord(SEPARATOR)}))::bigint[])")
+            selects.append(f"timestamptz 'epoch' + {column} * interval '1 microsecond'")
+        else:
+            per_row_params.append(joined)
+            per_row.append(f"unnest(string_to_array(%s, chr({ord(SEPARATOR)}))::{cast}[])")
+            selects.append(column)
+    if per_row:
+        aliases = ", ".join(f"c{n}" for n in range(len(per_row)))
+        source = f" FROM ROWS FROM ({', '.join(per_row)}) AS r({aliases})"
+    else:  # one row (rows differing in nothing are ruled out by the unique tokens)
+        source = ""
+    pk = quote(model._meta.pk.column)
+    returning = [pk, quote("token")]
+    if companions:  # what a companion may read: every column but the JSON ones
+        returning += [quote(f.column) for f in fields if not isinstance(f, models.JSONField)]
+        returning = list(dict.fromkeys(returning))
+    columns = ", ".join(quote(f.column) for f in fields)
     sql = (
-        f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({columns}) "
-        f"SELECT * FROM unnest({', '.join(selects)}) RETURNING {connection.ops.quote_name(model._meta.pk.column)}, token"
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) "
+        f"SELECT {', '.join(selects)}{source} RETURNING {', '.join(returning)}"
     )
-    params = list(arrays)
+    params = constants + per_row_params
     if companions:
         ctes = "".join(f", companion_{n} AS ({companion})" for n, (companion, _) in enumerate(companions))
-        sql = f"WITH inserted AS ({sql}){ctes} SELECT * FROM inserted"
+        sql = f"WITH inserted AS ({sql}){ctes} SELECT {pk}, token FROM inserted"
         params += [param for _, companion_params in companions for param in companion_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -72,3 +126,34 @@ def _all_same(values: list) -> bool:
     """Equal and of one type (so True and 1, or 1 and 1.0, are never taken for each other)."""
     first, kind = values[0], type(values[0])
     return all(value is first or (type(value) is kind and value == first) for value in values)
+
+
+def _plain_pre_save(field: models.Field) -> bool:
+    """pre_save is the attribute itself: Field's own, or a date field's without auto_now(_add)."""
+    pre_save = type(field).pre_save
+    if pre_save in (models.DateField.pre_save, models.DateTimeField.pre_save):
+        return not (field.auto_now or field.auto_now_add)
+    return pre_save is models.Field.pre_save
+
+
+def _cast(field: models.Field) -> str:
+    """The column's SQL type for a cast; varchar(n) as text, so that a too long value is an error of
+    the INSERT (an explicit cast to varchar(n) would silently truncate it)."""
+    db_type = field.db_type(connection)
+    return "text" if db_type.startswith("varchar") else db_type
+
+
+def _joined(values: list) -> str | None:
+    """The values as one SEPARATOR-joined string, when that is exact: all text without the separator,
+    all integers (not bools), or all aware datetimes (as epoch microseconds); else None."""
+    kind = type(values[0])
+    if not all(type(value) is kind for value in values):
+        return None
+    if kind is str:
+        joined = SEPARATOR.join(values)
+        return joined if joined.count(SEPARATOR) == len(values) - 1 else None
+    if kind is int:
+        return SEPARATOR.join(map(str, values))
+    if kind is datetime and all(value.utcoffset() is not None for value in values):
+        return SEPARATOR.join(str((value - _EPOCH) // _MICROSECOND) for value in values)
+    return None

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import math
+import re
+from itertools import accumulate
 
 from django.conf import settings
 from rest_framework.exceptions import APIException, ParseError
@@ -29,26 +31,17 @@ def _finite_float(text: str) -> float:
     return value
 
 
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)  # an unterminated one runs to the end
+_BRACKET = re.compile(r"[\[\]{}]")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
 def _nesting_depth_exceeds(raw: str, limit: int) -> bool:
-    """Cheap scan (strings skipped) run before json.loads, whose recursion would otherwise overflow."""
-    depth, in_string, escaped = 0, False, False
-    for char in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > limit:
-                return True
-        elif char in "]}":
-            depth -= 1
-    return False
+    """Cheap scan run before json.loads, whose recursion would otherwise overflow: strings dropped and
+    brackets found by regular expressions (C speed), then only the brackets walked in Python (a batch
+    of 500 events is 60,000 characters and about 1,000 brackets)."""
+    brackets = _BRACKET.findall(_STRING.sub("", raw))
+    return len(brackets) > limit and max(accumulate(map(_STEP.__getitem__, brackets))) > limit
 
 
 def loads_strict(raw: bytes) -> object:
