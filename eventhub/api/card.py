@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from eventhub import selectors
-from eventhub.api.event_batch import event_bodies, validated_event_batch
+from eventhub.api.event_batch import event_bodies, validated_event, validated_event_batch
 from eventhub.api.params import CURSOR_PARAMS, TIME_PARAMS, cursor_args, truthy
 from eventhub.api.permissions import IsStaffKey, ReadOrStaffWrite
 from eventhub.api.scoping import acting_account, caller_account, scoped
@@ -81,9 +81,7 @@ class EventListView(APIView):
     def post(self, request):
         if isinstance(request.data, dict) and "events" in request.data:
             return self._publish_batch(request)
-        body = EventSubmissionSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated_event(request.data)
         account = acting_account(
             request, request.data.get("account_token") if isinstance(request.data, dict) else None
         )
@@ -94,7 +92,7 @@ class EventListView(APIView):
             single=True,
         )[0]
         return Response(
-            EventSerializer(result.event).data,
+            event_bodies([result.event])[0],
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
         )
 

@@ -1,9 +1,11 @@
-"""The batch publish's shape check and response body without DRF's per-field machinery, which cost
-more than the ingest's own Python for a batch of 500 (docs/performance.md, "Batch ingest").
+"""The publish's shape check and response body without DRF's per-field machinery, which cost more
+than the ingest's own Python for a batch of 500 and about a sixth of a one-event publish's CPU
+(docs/performance.md, "Batch ingest" and "Third round").
 
-Both are exact stand-ins, held equal to EventBatchSerializer and EventSerializer by
-tests/api/test_event_batch_shapes.py: anything the plain checks below do not accept as obviously
-well-formed goes through EventBatchSerializer, so every error keeps DRF's wording and field path.
+All are exact stand-ins, held equal to EventBatchSerializer, EventSubmissionSerializer and
+EventSerializer by tests/api/test_event_batch_shapes.py and tests/api/test_event_single_shape.py:
+anything the plain checks below do not accept as obviously well-formed goes through the serializer,
+so every error keeps DRF's wording and field path.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from eventhub.api.serializers import EventBatchSerializer
+from eventhub.api.serializers import EventBatchSerializer, EventSubmissionSerializer
 from eventhub.models import Event
 from eventhub.services.validation import IDEMPOTENCY_KEY_MAX
 
@@ -42,20 +44,38 @@ def _plain_batch(data: dict) -> dict[str, Any] | None:
         validated["account_token"] = data["account_token"]
     events = []
     for item in items:
-        if type(item) is not dict or type(item.get("payload")) is not dict:
+        event = _plain_event(item)
+        if event is None:
             return None
-        if not _plain_text(item.get("event_type"), _EVENT_TYPE_MAX):
-            return None
-        event = {"event_type": item["event_type"], "payload": item["payload"]}
-        for name, check in (("idempotency_key", _plain_key), ("occurred_at", _plain_time)):
-            if name in item:
-                value = check(item[name])
-                if value is _REJECTED:
-                    return None
-                event[name] = value
         events.append(event)
     validated["events"] = events
     return validated
+
+
+def validated_event(data: Any) -> dict[str, Any]:
+    """EventSubmissionSerializer(data=data).validated_data; raises its ValidationError when it would."""
+    fast = _plain_event(data)
+    if fast is not None:
+        return fast
+    body = EventSubmissionSerializer(data=data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
+def _plain_event(item: Any) -> dict[str, Any] | None:
+    """One submission's validated data when DRF would pass every value through unchanged; else None."""
+    if type(item) is not dict or type(item.get("payload")) is not dict:
+        return None
+    if not _plain_text(item.get("event_type"), _EVENT_TYPE_MAX):
+        return None
+    event = {"event_type": item["event_type"], "payload": item["payload"]}
+    for name, check in (("idempotency_key", _plain_key), ("occurred_at", _plain_time)):
+        if name in item:
+            value = check(item[name])
+            if value is _REJECTED:
+                return None
+            event[name] = value
+    return event
 
 
 _REJECTED = object()

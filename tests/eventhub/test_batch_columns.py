@@ -178,3 +178,51 @@ def test_a_batchs_insert_sends_no_list_parameter(acme, event_types):
     assert len(sent) == 1  # the events and their messages: one statement
     assert [type(p) for p in sent[0] if isinstance(p, list | tuple)] == []
     assert Message.objects.filter(event__in=[r.event for r in results]).count() == 10
+
+
+def test_a_single_row_insert_stores_every_column_as_the_orm_does(acme, event_types):
+    """One row goes as scalar parameters (not one-element arrays): each column must come back as
+    bulk_create would have written it, JSON types and NULLs included."""
+    cause = publish_batch(acme.account, [Submission("card.created", {"card_token": "cause"})])[0].event
+    when = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+
+    def event(token: str) -> Event:
+        return Event(
+            token=token,
+            account=acme.account,
+            event_type=event_types["card.updated"],
+            payload={
+                "flag": True,
+                "one": 1,
+                "float": 1.0,
+                "none": None,
+                "text": "é\u2028'\"\\",
+                "list": [1, {}],
+            },
+            created=when,
+            occurred_at=when,
+            processed_at=None,
+            idempotency_key=f"k'{token}",
+            caused_by=cause,
+            schema_errors=[{"path": "amount", "message": "bad"}],
+            entity_type="card",
+            entity_id="c1",
+            previous_state={"a": [True, 1]},
+            awaiting_action=True,
+        )
+
+    bulk_insert(Event, [event("evt_scalar")])
+    Event.objects.bulk_create([event("evt_orm")])
+
+    def columns(token: str) -> dict:
+        row = Event.objects.get(token=token)
+        return {
+            f.attname: getattr(row, f.attname)
+            for f in Event._meta.concrete_fields
+            if f.attname not in ("id", "token", "idempotency_key")
+        }
+
+    assert columns("evt_scalar") == columns("evt_orm")
+    assert Event.objects.get(token="evt_scalar").idempotency_key == "k'evt_scalar"
+    stored = Event.objects.get(token="evt_scalar").payload
+    assert [type(stored[k]) for k in ("flag", "one", "float")] == [bool, int, float]

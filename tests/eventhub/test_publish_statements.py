@@ -73,3 +73,26 @@ def test_a_warm_one_event_publish_writes_the_event_and_its_messages_in_one_state
         assert len(writes) == 2
     assert Message.objects.filter(event__token=token).count() == 3
     assert Message.objects.filter(event__token=token, account=acme.account).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)  # real BEGIN/COMMIT, not the test's savepoints
+def test_a_warm_one_event_publish_on_postgresql_is_begin_one_insert_commit(
+    acme, event_types, monkeypatch, settings
+):
+    """The round trips left (docs/performance.md, "Third round"): the transaction stays because rules,
+    entity states and idempotency keys may add statements that must commit with the event."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement publish is PostgreSQL's")
+    monkeypatch.setattr("eventhub.hotcache._clock", lambda: 1000.0)
+    rate_limit = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "statements"}
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": rate_limit,
+    }  # the database cache's own statements aside
+    create_subscription(acme.account, url=HOOK)
+    client = acme.client()
+    _publish(client)
+    with CaptureQueriesContext(connection) as queries:
+        _publish(client)
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert [sql.split()[0] for sql in statements] == ["BEGIN", "WITH", "COMMIT"]

@@ -145,3 +145,23 @@ def test_on_redis_each_request_costs_one_round_trip_and_the_limit_holds(
     assert len(redis_round_trips) == 3  # one per request: INCR and EXPIRE pipelined
     [counter] = [k for k in redis_ratelimit_cache._cache.get_client().keys("*") if b"api_key" in k]
     assert redis_ratelimit_cache._cache.get_client().ttl(counter) > 0  # every counter expires
+
+
+@pytest.mark.django_db
+def test_on_redis_the_throttle_reuses_one_client_instead_of_building_one_per_request(
+    acme, event_types, redis_ratelimit_cache, monkeypatch
+):
+    import redis
+
+    built = []
+    original = redis.Redis.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(self)
+        original(self, *args, **kwargs)
+
+    client = acme.client()
+    client.get("/v1/events")  # warm: the client exists
+    monkeypatch.setattr(redis.Redis, "__init__", counting_init)
+    assert [client.get("/v1/events").status_code for _ in range(5)] == [200] * 5
+    assert built == []
