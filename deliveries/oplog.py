@@ -6,11 +6,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from django.db.models.signals import post_delete, post_save
+
 from eventhub.logs import event
 from eventhub.models import Account
 
 logger = logging.getLogger("eventhub.deliveries")
 _account_tokens: dict[int, str] = {}  # tokens never change; one query per new account per process
+
+
+def _forget_account_tokens(**_) -> None:
+    """A new or deleted account may take an id seen before (SQLite reuses the ids of deleted rows)."""
+    _account_tokens.clear()
+
+
+post_save.connect(_forget_account_tokens, sender=Account, weak=False, dispatch_uid="oplog-account-tokens")
+post_delete.connect(
+    _forget_account_tokens, sender=Account, weak=False, dispatch_uid="oplog-account-tokens-del"
+)
 
 
 def account_token(account_id: int) -> str:
