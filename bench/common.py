@@ -241,6 +241,7 @@ class Hub:
                 "raw",
                 "-r",
                 "200",
+                *(["--gil"] if os.environ.get("EVENTHUB_BENCH_PROFILE_GIL") else []),  # CPU, not waits
                 "-o",
                 str(out),
                 "--",
