@@ -22,12 +22,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventhub.settings")
 os.environ.setdefault("EVENTHUB_RATE_LIMIT", "100000000/min")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds; the median is printed")
     parser.add_argument("--profile", type=int, default=0, help="print the top N cProfile entries")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     import django
 
