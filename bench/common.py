@@ -20,6 +20,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from eventhub.process_commands import beat_command, web_command, worker_command
+
 REPO = Path(__file__).resolve().parents[1]
 RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 
@@ -167,18 +169,9 @@ class Hub:
 
         call_command("setup_beat", verbosity=0)
         log = open(self.log_dir / "bench-beat.log", "ab")  # noqa: SIM115
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "eventhub",
-            "beat",
-            "-l",
-            "warning",
-            "--schedule",
-            str(self.log_dir / "beat-schedule"),
-        ]
+        command = beat_command(
+            sys.executable, schedule=str(self.log_dir / "beat-schedule"), log_level="warning"
+        )
         self.beat = subprocess.Popen(
             command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -189,27 +182,14 @@ class Hub:
         env = {**self.env, **(extra_env or {})}
         for _ in range(count):
             log = open(self.log_dir / f"bench-worker-{len(self.workers)}.log", "ab")  # noqa: SIM115 (closed with the process)
-            command = [
+            command = worker_command(
                 sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "eventhub",
-                "worker",
-                "-Q",
-                "default,deliveries,retries",
-                "--pool",
-                pool,
-                "-c",
-                str(threads),
-                "-l",
-                "warning",
-                "-n",
-                f"bench{len(self.workers)}-{os.getpid()}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ]
+                name=f"bench{len(self.workers)}-{os.getpid()}@%h",
+                log_level="warning",
+                pool=pool,
+                concurrency=threads,
+                standalone=True,
+            )
             self.workers.append(
                 subprocess.Popen(
                     command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -229,7 +209,7 @@ class Hub:
         """gunicorn with the config `make run` and the Procfile use, returning its base URL once it answers."""
         port = free_port()
         log = open(self.log_dir / "bench-web.log", "ab")  # noqa: SIM115
-        command = [sys.executable, "-m", "gunicorn", "-c", "python:eventhub.gunicorn_conf", "eventhub.wsgi"]
+        command = web_command(sys.executable)
         profile = os.environ.get("EVENTHUB_BENCH_PROFILE_DIR")
         if profile:  # py-spy samples the master and its workers; collapsed stacks, one file per server start
             out = Path(profile) / f"web-{time.strftime('%H%M%S')}-{port}.txt"

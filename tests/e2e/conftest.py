@@ -23,6 +23,8 @@ from urllib.parse import quote
 import pytest
 from django.conf import settings
 
+from eventhub.process_commands import worker_command
+
 REPO = Path(__file__).resolve().parents[2]
 WORKER_ENV = {
     "EVENTHUB_SSRF_ALLOW": "127.0.0.1,::1,localhost",
@@ -80,27 +82,7 @@ class Worker:
 
     def start(self, timeout: float = 30.0) -> Worker:
         env = hub_process_env(**self.env)
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "eventhub",
-            "worker",
-            "-Q",
-            "default,deliveries,retries",
-            "--pool",
-            "threads",
-            "-c",
-            "8",
-            "-l",
-            "info",
-            "-n",
-            f"e2e-{uuid.uuid4().hex[:6]}@%h",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ]
+        command = worker_command(sys.executable, name=f"e2e-{uuid.uuid4().hex[:6]}@%h", standalone=True)
         if self.beat:
             command += ["-B", "--schedule", str(self.log.with_suffix(".beat"))]
         with open(self.log, "ab") as log:

@@ -18,6 +18,7 @@ import requests
 
 from deliveries.models import Message
 from eventhub.models import Event
+from eventhub.process_commands import web_command
 from eventhub.services.accounts import deactivate_account, revoke_api_key
 from eventhub.services.catalog import create_event_type
 from eventhub.services.rules import create_rule
@@ -49,7 +50,7 @@ def two_web_processes(worker_log_dir):
             EVENTHUB_HOT_CACHE_SECONDS="0.5",
             EVENTHUB_DB_CONN_MAX_AGE="60",
         )
-        command = [sys.executable, "-m", "gunicorn", "-c", "python:eventhub.gunicorn_conf", "eventhub.wsgi"]
+        command = web_command(sys.executable)
         started.append(subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT))
         urls.append(f"http://127.0.0.1:{port}")
 

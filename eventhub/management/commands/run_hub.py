@@ -15,13 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-WORKER_QUEUES = "default,deliveries,retries"
-
-
-def web_command(python: str, dev: bool, addr: str) -> list[str]:
-    if dev:
-        return [python, "manage.py", "runserver", addr]
-    return [python, "-m", "gunicorn", "-c", "python:eventhub.gunicorn_conf", "eventhub.wsgi"]
+from eventhub.process_commands import beat_command, web_command, worker_command
 
 
 class Command(BaseCommand):
@@ -53,37 +47,13 @@ class Command(BaseCommand):
             "EVENTHUB_METRICS_ALLOW": os.environ.get("EVENTHUB_METRICS_ALLOW", "127.0.0.1,::1"),
         }
         commands = {
-            "web": web_command(python, options["dev"], options["addr"]),
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "eventhub",
-                "worker",
-                "-Q",
-                WORKER_QUEUES,
-                "--pool",
-                "threads",
-                "-c",
-                str(options["concurrency"]),
-                "-l",
-                options["log_level"],
-                "-n",
-                "worker@%h",
-            ],
-            "beat": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "eventhub",
-                "beat",
-                "-l",
-                options["log_level"],
-                "--schedule",
-                str(settings.VAR_DIR / "celerybeat-schedule"),
-            ],
+            "web": web_command(python, dev=options["dev"], addr=options["addr"]),
+            "worker": worker_command(
+                python, concurrency=options["concurrency"], log_level=options["log_level"]
+            ),
+            "beat": beat_command(
+                python, schedule=str(settings.VAR_DIR / "celerybeat-schedule"), log_level=options["log_level"]
+            ),
         }
         processes = {name: subprocess.Popen(cmd, env=env) for name, cmd in commands.items()}
         server = (
