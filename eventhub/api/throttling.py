@@ -12,7 +12,8 @@ alone, so N workers do not multiply the limit by N. Counting is a fixed window, 
   is left (the last block is partial), and the request beyond gets 429 with the usual Retry-After.
   The error is on the safe side: hits a process reserved but did not use by the window's end are lost,
   so with P processes a key may be served down to limit - (block - 1) x P in a window, never more than
-  the limit.
+  the limit. Once a window is spent, each denied hit still costs one reservation (a round trip, as
+  before): a spent window is not remembered locally, so resetting the shared counter takes effect at once.
 - A lease belongs to one window (the window is part of the counter's key): the first hit of a new
   window reserves anew. Leases of ended windows are swept at most once a second, so memory holds the
   keys active in the current window only. A forked child starts with no leases (its parent's are not
