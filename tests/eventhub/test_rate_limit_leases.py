@@ -13,6 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import redis
 from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -28,14 +29,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventhub.settings")
 django.setup()
 from django.core.cache import caches
 from eventhub.api.throttling import allow_hit
-counter, limit, threads, hits, start_at = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), float(sys.argv[5])
+counter, limit, threads, hits, processes = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 allowed = [0] * threads
 def hammer(n):
     cache = caches["ratelimit"]
     allowed[n] = sum(allow_hit(cache, counter, limit, 600) for _ in range(hits))
 workers = [threading.Thread(target=hammer, args=(n,)) for n in range(threads)]
-while time.time() < start_at:
-    time.sleep(0.01)
+ready, deadline = caches["ratelimit"], time.monotonic() + 60
+ready.add(counter + ":ready", 0, 600)
+ready.incr(counter + ":ready")
+while ready.get(counter + ":ready") < processes and time.monotonic() < deadline:  # all start at once
+    time.sleep(0.005)
 for worker in workers:
     worker.start()
 for worker in workers:
@@ -51,8 +55,6 @@ def _redis_url() -> str:
 @pytest.fixture
 def redis_ratelimit_cache(settings):
     """The `ratelimit` cache on a real Redis under a fresh prefix; only this test's keys are deleted after."""
-    import redis
-
     url = _redis_url()
     if not url.startswith("redis"):
         require_service("Redis", "neither EVENTHUB_CACHE_URL nor CELERY_BROKER_URL names one")
@@ -137,11 +139,10 @@ def test_on_redis_a_block_costs_one_round_trip(
     assert len(redis_round_trips) <= 6  # ~50 / 10 (a day's window may roll over once), not 50
 
 
-def _hammering_process(counter: str, limit: int, start_at: float) -> subprocess.Popen:
+def _hammering_process(counter: str, limit: int, processes: int) -> subprocess.Popen:
     env = {**os.environ, "EVENTHUB_CACHE_URL": _redis_url(), "EVENTHUB_RATE_LIMIT": f"{limit}/min"}
-    # A prefix of its own per test, shared by both processes: the counter key is the same for both.
     return subprocess.Popen(
-        [sys.executable, "-c", _HAMMER, counter, str(limit), "4", "400", str(start_at)],
+        [sys.executable, "-c", _HAMMER, counter, str(limit), "4", "400", str(processes)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -152,15 +153,19 @@ def _hammering_process(counter: str, limit: int, start_at: float) -> subprocess.
 
 def test_the_limit_holds_across_two_processes_with_four_threads_each(redis_ratelimit_cache):
     counter, limit, processes = f"shared-{uuid.uuid4()}", 1000, 2  # blocks of 10; 3,200 hits in all
-    start_at = time.time() + 4  # both hammer at once, after Django has started in each
-    running = [_hammering_process(counter, limit, start_at) for _ in range(processes)]
+    running = [_hammering_process(counter, limit, processes) for _ in range(processes)]
     allowed = []
-    for process in running:
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, err[-3000:]
-        allowed.append(json.loads(out.strip().splitlines()[-1]))
+    try:
+        for process in running:
+            out, err = process.communicate(timeout=120)
+            assert process.returncode == 0, err[-3000:]
+            allowed.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        client = redis.Redis.from_url(_redis_url())
+        for key in client.scan_iter(f"*{counter}*"):  # the processes' keys, under the settings' prefix
+            client.delete(key)
+    # 1,000 in all, not per process (which would serve 2,000), less at most one unused block per process
     assert limit - (lease_block(limit) - 1) * processes <= sum(allowed) <= limit
-    assert all(allowed)  # both processes were served: the counter is shared, not per process
 
 
 class _Clock:
