@@ -15,6 +15,7 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
+from eventhub.api.throttling import forget_leases
 from tests.conftest import require_service
 from tests.e2e.conftest import database_url
 
@@ -34,8 +35,10 @@ print(json.dumps([client.get("/v1/events", HTTP_AUTHORIZATION=sys.argv[1]).statu
 @pytest.fixture(autouse=True)
 def _fresh_counters():
     caches["ratelimit"].clear()
+    forget_leases()
     yield
     caches["ratelimit"].clear()
+    forget_leases()
 
 
 def _web_process(key: str, requests: int) -> list[int]:
