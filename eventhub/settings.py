@@ -254,6 +254,8 @@ EVENTHUB_MAX_PAYLOAD_BYTES = env_int("EVENTHUB_MAX_PAYLOAD_BYTES", 256 * 1024)
 EVENTHUB_MAX_BATCH_SIZE = env_int("EVENTHUB_MAX_BATCH_SIZE", 1000)
 EVENTHUB_MAX_REQUEST_BYTES = env_int("EVENTHUB_MAX_REQUEST_BYTES", 16 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTHUB_MAX_REQUEST_BYTES
+# The plain one-event POST /v1/events skips DRF's dispatch (eventhub/api/lean_publish.py); off, DRF serves it all.
+EVENTHUB_LEAN_PUBLISH = env_bool("EVENTHUB_LEAN_PUBLISH", True)
 EVENTHUB_MAX_SCHEMA_BYTES = env_int("EVENTHUB_MAX_SCHEMA_BYTES", 64 * 1024)
 # Secrets at rest and API-key hashes have keys of their own (not SECRET_KEY), so each can be rotated
 # alone. Production must set both; development derives them from SECRET_KEY (generated when unset).

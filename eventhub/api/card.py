@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 
 from eventhub import selectors
 from eventhub.api.event_batch import event_bodies, validated_event, validated_event_batch
+from eventhub.api.lean_publish import published_response
 from eventhub.api.params import CURSOR_PARAMS, TIME_PARAMS, cursor_args, truthy
 from eventhub.api.permissions import IsStaffKey, ReadOrStaffWrite
 from eventhub.api.scoping import acting_account, caller_account, scoped
@@ -85,16 +86,7 @@ class EventListView(APIView):
         account = acting_account(
             request, request.data.get("account_token") if isinstance(request.data, dict) else None
         )
-        key = request.headers.get("Idempotency-Key") or data.get("idempotency_key")
-        result = publish_batch(
-            account,
-            [Submission(data["event_type"], data["payload"], key, data.get("occurred_at"))],
-            single=True,
-        )[0]
-        return Response(
-            event_bodies([result.event])[0],
-            status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,
-        )
+        return published_response(account, data, request.headers.get("Idempotency-Key"))
 
     def _publish_batch(self, request):
         from django.conf import settings

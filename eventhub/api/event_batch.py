@@ -44,7 +44,7 @@ def _plain_batch(data: dict) -> dict[str, Any] | None:
         validated["account_token"] = data["account_token"]
     events = []
     for item in items:
-        event = _plain_event(item)
+        event = plain_event(item)
         if event is None:
             return None
         events.append(event)
@@ -54,7 +54,7 @@ def _plain_batch(data: dict) -> dict[str, Any] | None:
 
 def validated_event(data: Any) -> dict[str, Any]:
     """EventSubmissionSerializer(data=data).validated_data; raises its ValidationError when it would."""
-    fast = _plain_event(data)
+    fast = plain_event(data)
     if fast is not None:
         return fast
     body = EventSubmissionSerializer(data=data)
@@ -62,8 +62,9 @@ def validated_event(data: Any) -> dict[str, Any]:
     return body.validated_data
 
 
-def _plain_event(item: Any) -> dict[str, Any] | None:
-    """One submission's validated data when DRF would pass every value through unchanged; else None."""
+def plain_event(item: Any) -> dict[str, Any] | None:
+    """One submission's validated data when DRF would pass every value through unchanged; else None (the
+    lean publish path, eventhub/api/lean_publish.py, then hands the request to the DRF view)."""
     if type(item) is not dict or type(item.get("payload")) is not dict:
         return None
     if not _plain_text(item.get("event_type"), _EVENT_TYPE_MAX):

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
 from eventhub.api.errors import _flatten, _summary
-from eventhub.api.event_batch import _plain_event, validated_event
+from eventhub.api.event_batch import plain_event, validated_event
 from eventhub.api.serializers import EventSerializer, EventSubmissionSerializer
 from eventhub.models import Event
 from tests.api.test_event_batch_shapes import ITEMS, TEXTS, TRICKY, WELL_FORMED, plain
@@ -48,8 +48,8 @@ def test_a_well_formed_event_takes_the_plain_path_with_the_serializers_result():
         "occurred_at": "2026-12-01T10:00:00+02:00",
         "account_token": "acct_1",
     }
-    assert _plain_event(data) is not None
-    assert plain(_plain_event(data)) == drf_verdict(data)[1]
+    assert plain_event(data) is not None
+    assert plain(plain_event(data)) == drf_verdict(data)[1]
 
 
 @pytest.mark.django_db
