@@ -24,10 +24,20 @@ _EVENT_TYPE_MAX = 128  # EventSubmissionSerializer.event_type's max_length
 
 def validated_event_batch(data: dict) -> dict[str, Any]:
     """EventBatchSerializer(data=data).validated_data; raises its ValidationError when it would."""
-    fast = _plain_batch(data)
+    return _validated(data, _plain_batch, EventBatchSerializer)
+
+
+def validated_event(data: Any) -> dict[str, Any]:
+    """EventSubmissionSerializer(data=data).validated_data; raises its ValidationError when it would."""
+    return _validated(data, plain_event, EventSubmissionSerializer)
+
+
+def _validated(data: Any, plain, serializer_class) -> dict[str, Any]:
+    """The plain check's result when it accepts `data`, else the serializer's verdict (its errors)."""
+    fast = plain(data)
     if fast is not None:
         return fast
-    body = EventBatchSerializer(data=data)
+    body = serializer_class(data=data)
     body.is_valid(raise_exception=True)
     return body.validated_data
 
@@ -50,16 +60,6 @@ def _plain_batch(data: dict) -> dict[str, Any] | None:
         events.append(event)
     validated["events"] = events
     return validated
-
-
-def validated_event(data: Any) -> dict[str, Any]:
-    """EventSubmissionSerializer(data=data).validated_data; raises its ValidationError when it would."""
-    fast = plain_event(data)
-    if fast is not None:
-        return fast
-    body = EventSubmissionSerializer(data=data)
-    body.is_valid(raise_exception=True)
-    return body.validated_data
 
 
 def plain_event(item: Any) -> dict[str, Any] | None:
