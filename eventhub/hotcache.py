@@ -26,9 +26,22 @@ from django.db.models import QuerySet
 
 T = TypeVar("T")
 _entries: dict[tuple, tuple[float, Any]] = {}
+_loads: dict[tuple, _Load] = {}  # the read in flight per key; emptied as reads end, so bounded by the threads
 _lock = threading.Lock()
+_generation = 0  # bumped by every clear: a read that started before a clear neither stores nor is joined
 _MAX_ENTRIES = 10_000  # a full memo is dropped whole: bounded memory without bookkeeping per read
 _clock = time.monotonic  # tests stop it to look at the memo without racing its expiry
+
+
+class _Load:
+    """One thread's read of a key, which the threads that miss the same key meanwhile wait for."""
+
+    def __init__(self, expires: float, generation: int) -> None:
+        self.expires = expires  # its read's start + TTL: it is never served, nor joined, after that
+        self.generation = generation
+        self.done = threading.Event()
+        self.failed = False
+        self.value: Any = None
 
 
 def ttl() -> float:
@@ -36,7 +49,9 @@ def ttl() -> float:
 
 
 def get(key: tuple, load: Callable[[], T]) -> T:
-    """The memoised value of `key`, or `load()` (stored until TTL after this call started)."""
+    """The memoised value of `key`, or `load()` (stored until TTL after this call started). A miss is
+    single-flight: threads that miss a key while another thread reads it wait for that read (it started
+    less than TTL ago, so its result keeps the coherence bound) instead of reading it again themselves."""
     seconds = ttl()
     if seconds <= 0:
         return load()
@@ -44,19 +59,46 @@ def get(key: tuple, load: Callable[[], T]) -> T:
     entry = _entries.get(key)
     if entry is not None and entry[0] > now:
         return entry[1]
-    value = load()
     with _lock:
-        if len(_entries) >= _MAX_ENTRIES:
-            _entries.clear()
-        _entries[key] = (now + seconds, value)
-    return value
+        flight = _loads.get(key)
+        if flight is None or flight.expires <= now:
+            flight = _loads[key] = _Load(now + seconds, _generation)
+            leader = True
+        else:
+            leader = False
+    if leader:
+        return _lead(key, flight, load)
+    flight.done.wait()
+    if flight.failed:  # the leader's error may be its own (its connection, its transaction): read here
+        return load()
+    return flight.value
+
+
+def _lead(key: tuple, flight: _Load, load: Callable[[], T]) -> T:
+    """Read for every thread waiting on `flight`; store the value unless a clear came meanwhile."""
+    try:
+        flight.value = load()
+    except BaseException:
+        flight.failed = True
+        raise
+    else:
+        with _lock:
+            if flight.generation == _generation:
+                if len(_entries) >= _MAX_ENTRIES:
+                    _entries.clear()
+                _entries[key] = (flight.expires, flight.value)
+        return flight.value
+    finally:
+        with _lock:
+            if _loads.get(key) is flight:
+                del _loads[key]
+        flight.done.set()
 
 
 def clear(*_args: Any, **_kwargs: Any) -> None:
     """Forget everything now and once more when the current transaction commits (a reader in another
     thread may have refilled from the rows as they were before the commit). Usable as a signal receiver."""
-    with _lock:
-        _entries.clear()
+    _clear_now()
     if transaction.get_connection().in_atomic_block:
         transaction.on_commit(_clear_now)
 
@@ -71,8 +113,12 @@ def update_rows(queryset: QuerySet, **values: Any) -> int:
 
 
 def _clear_now() -> None:
+    """Forget the entries, and the reads in flight (they may predate the change that clears)."""
+    global _generation
     with _lock:
         _entries.clear()
+        _loads.clear()
+        _generation += 1
 
 
 def clear_on_change(*models: type) -> None:

@@ -97,6 +97,7 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'eventhub.sqlite3'
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("EVENTHUB_DB_CONN_MAX_AGE", 60))
 }
+EVENTHUB_DB_PREPARED_INSERT = env_bool("EVENTHUB_DB_PREPARED_INSERT", True)  # PostgreSQL only
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file locally: WAL lets readers run beside the single writer,
     # and IMMEDIATE transactions queue writers instead of failing with "database is locked".
@@ -118,6 +119,11 @@ else:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
         "EVENTHUB_DB_DISABLE_SERVER_SIDE_CURSORS", False
     )
+    # A one-event publish's INSERT is a statement prepared once per connection (eventhub/bulk.py): the
+    # threshold 0 prepares what binds on the server at its first run; nothing else binds on the server.
+    # Off behind PgBouncer in transaction mode (prepared statements are per server connection).
+    if EVENTHUB_DB_PREPARED_INSERT:
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("EVENTHUB_CACHE_URL", "")

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Model
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from eventhub import hotcache
 from eventhub.models import Account, ApiKey
 from eventhub.services.audit import Actor, record_action, record_audit
+
+M = TypeVar("M", bound=Model)
 
 KEY_PREFIX = "ehk_"
 _LAST_USED_RESOLUTION = timedelta(seconds=60)
@@ -83,9 +87,21 @@ def _private_copy(key: ApiKey | None) -> ApiKey | None:
     """The memo's instances are shared by a process's threads; a request gets its own key and account."""
     if key is None:
         return None
-    mine = copy.copy(key)
+    mine = _shallow_copy(key)
     if key.account is not None:
-        mine.account = copy.copy(key.account)
+        mine.account = _shallow_copy(key.account)
+    return mine
+
+
+def _shallow_copy(instance: M) -> M:
+    """A new instance with the same field values and its own state (db, adding, related-object cache):
+    what copy.copy gives, without its trip through pickling's __reduce_ex__/__setstate__ (~2 % of a
+    publish's Python CPU)."""
+    mine = Model.__new__(type(instance))
+    mine.__dict__.update(instance.__dict__)
+    mine._state = ModelState()
+    mine._state.db, mine._state.adding = instance._state.db, instance._state.adding
+    mine._state.fields_cache = dict(instance._state.fields_cache)
     return mine
 
 
