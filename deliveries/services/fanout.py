@@ -46,7 +46,13 @@ def _messages_with_insert(events: list[Event], *, depth: int = 0) -> InsertCompa
     )
 
 
+def _idle_for(events: list[Event], *, depth: int = 0) -> bool:
+    """No matching subscription: nothing to fan out (off PostgreSQL, where there is no companion)."""
+    return not _pairs(events)
+
+
 create_messages.with_insert = _messages_with_insert
+create_messages.idle_for = _idle_for
 
 
 def _pairs(events: list[Event]) -> list[tuple[Event, int]]:

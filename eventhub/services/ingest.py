@@ -1,5 +1,7 @@
 """Ingest: validate submissions, write events idempotently with their entity states, and run the
-event processors (notification rules, delivery fan-out) inside the same transaction.
+event processors (notification rules, delivery fan-out) inside the same transaction. When the events'
+one INSERT statement (with its companions) is all there is to write, it runs alone in autocommit: one
+statement is atomic on its own, and BEGIN/COMMIT would be two more round trips.
 
 Guarantees: a rejected submission writes nothing but its `ingest.validation_failure` event; a batch is
 all-or-nothing; the same idempotency key for the same account always yields the original event.
@@ -22,8 +24,8 @@ from eventhub.errors import InvalidInput, PayloadTooLarge
 from eventhub.models import Account, Event, EventCategory, EventType
 from eventhub.selectors import event_types_named
 from eventhub.services.entities import prepare_entity_states, save_entity_states
-from eventhub.services.processors import insert_companions, run_processors
-from eventhub.services.validation import validate_submission
+from eventhub.services.processors import Companions, insert_companions, nothing_after_insert, run_processors
+from eventhub.services.validation import entity_parts, validate_submission
 
 logger = logging.getLogger(__name__)
 VALIDATION_FAILURE_TYPE = "ingest.validation_failure"
@@ -123,11 +125,11 @@ hotcache.clear_on_change(EventType)
 
 
 def record_events(account: Account, specs: list[EventSpec], *, depth: int = 0) -> list[PublishResult]:
-    """Write events (idempotently), update entities, run processors; one transaction, retried once on a key race."""
+    """Write events (idempotently), update entities, run processors; one transaction, retried once on a
+    key race. When the events' one INSERT is all there is to write, it runs alone, without BEGIN/COMMIT."""
     for attempt in range(2):
         try:
-            with transaction.atomic():
-                return _record(account, specs, depth)
+            return _record(account, specs, depth)
         except IntegrityError:
             if attempt == 1:  # a concurrent writer took the key or the entity first; the retry sees it
                 raise
@@ -135,6 +137,42 @@ def record_events(account: Account, specs: list[EventSpec], *, depth: int = 0) -
 
 
 def _record(account: Account, specs: list[EventSpec], depth: int) -> list[PublishResult]:
+    results, fresh = _new_events(account, specs)
+    if not fresh:
+        return results
+    processed = [e for e in fresh if not e.is_example]
+    companions = insert_companions(processed, depth=depth)  # e.g. the messages: same statement
+    if _one_statement_is_all(specs, processed, companions, depth):
+        bulk_insert(Event, fresh, companions.sql)  # autocommit: the statement commits on its own
+        companions.done()  # their on_commit work runs at once: the rows are committed
+        metrics.events_ingested(fresh)
+        return results
+    with transaction.atomic():
+        entities = prepare_entity_states(account, fresh)
+        bulk_insert(Event, fresh, companions.sql)
+        save_entity_states(entities)
+        run_processors(processed, depth=depth, companions=companions)
+        transaction.on_commit(partial(metrics.events_ingested, fresh))
+    return results
+
+
+def _one_statement_is_all(
+    specs: list[EventSpec], processed: list[Event], companions: Companions, depth: int
+) -> bool:
+    """Whether the events' INSERT (with its companions) may run without a transaction of its own: no
+    caller's transaction to join, no idempotency key (read before the insert), no entity event (locked
+    and written after it), not a caused event, and every processor rode on the insert or is idle."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block or not connection.get_autocommit() or depth:
+        return False
+    if any(spec.idempotency_key or entity_parts(spec.event_type) for spec in specs):
+        return False
+    return nothing_after_insert(processed, companions, depth=depth)
+
+
+def _new_events(account: Account, specs: list[EventSpec]) -> tuple[list[PublishResult], list[Event]]:
+    """The results in order and the unsaved events to insert; a stored idempotency key (or a repeat
+    inside the batch) yields its event with created=False."""
     keys = {s.idempotency_key for s in specs if s.idempotency_key}
     existing = (
         {e.idempotency_key: e for e in Event.objects.filter(account=account, idempotency_key__in=keys)}
@@ -167,15 +205,7 @@ def _record(account: Account, specs: list[EventSpec], depth: int) -> list[Publis
             existing[spec.idempotency_key] = event  # a repeat inside the same batch maps to this one
         fresh.append(event)
         results.append(PublishResult(event, created=True))
-    if fresh:
-        entities = prepare_entity_states(account, fresh)
-        processed = [e for e in fresh if not e.is_example]
-        companions = insert_companions(processed, depth=depth)  # e.g. the messages: same statement
-        bulk_insert(Event, fresh, companions.sql)
-        save_entity_states(entities)
-        run_processors(processed, depth=depth, companions=companions)
-        transaction.on_commit(partial(metrics.events_ingested, fresh))
-    return results
+    return results, fresh
 
 
 def _emit_validation_failures(account: Account, rejected: list[tuple[Submission, dict]]) -> None:

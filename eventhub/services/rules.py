@@ -223,6 +223,12 @@ def active_rules(account_ids: set[int], event_names: set[str]) -> list[Notificat
 hotcache.clear_on_change(NotificationRule)
 
 
+def _idle_for(events: list[Event], *, depth: int = 0) -> bool:
+    """Before the insert (eventhub/services/processors.py): no active rule on any of the events' types,
+    so no notification can be emitted. The same memoised lookup apply_notification_rules makes."""
+    return not active_rules({e.account_id for e in events}, {e.event_type_name for e in events})
+
+
 def apply_notification_rules(events: list[Event], *, depth: int = 0) -> None:
     """Event processor: one query for the batch's active rules, then `notification.<code>` events
     recorded at depth+1; nothing is emitted beyond EVENTHUB_MAX_CAUSAL_DEPTH (rule loops end there)."""
@@ -261,3 +267,6 @@ def apply_notification_rules(events: list[Event], *, depth: int = 0) -> None:
                 EventSpec(event_type=types[key], payload=notification_payload(rule, event), caused_by=event)
             )
         record_events(account, specs, depth=depth + 1)
+
+
+apply_notification_rules.idle_for = _idle_for
