@@ -111,9 +111,33 @@ def _on_the_wire():
             pgconn.untrace()
         trace.seek(0)
         text = trace.read().decode()
-    queries = re.findall(r'^F\t\d+\tQuery\t "(\w+)', text, re.MULTILINE)
+    # After the trace, and below Django's query log: what this connection had prepared.
+    rows = connection.connection.execute("SELECT name, statement FROM pg_prepared_statements").fetchall()
+    prepared = {name: statement.split()[0] for name, statement in rows}
     statuses = re.findall(r"^B\t\d+\tReadyForQuery\t ([ITE])", text, re.MULTILINE)
-    sent += zip(queries, statuses, strict=True)
+    sent += zip(_statements_sent(text, prepared), statuses, strict=True)
+
+
+def _statements_sent(trace: str, prepared: dict[str, str]) -> list[str]:
+    """The first word of each statement in a protocol trace: a simple `Query`, or an extended-protocol
+    exchange up to its `Sync` (a prepared statement, eventhub/bulk.py), named by the text it was prepared
+    with (`prepared`: name -> first word, from pg_prepared_statements)."""
+    statements, pending = [], None
+    for line in trace.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3 or parts[0] != "F":
+            continue
+        kind, detail = parts[2], parts[3] if len(parts) > 3 else ""
+        if kind == "Query":
+            statements.append(re.match(r' "(\w+)', detail).group(1))
+        elif kind == "Parse":
+            pending = re.match(r' "[^"]*" "(\w+)', detail).group(1)
+        elif kind == "Bind":
+            pending = pending or prepared.get(re.match(r' "[^"]*" "([^"]*)"', detail).group(1), "EXECUTE")
+        elif kind == "Sync":
+            statements.append(pending)
+            pending = None
+    return statements
 
 
 def _first_words(queries) -> list[str]:
