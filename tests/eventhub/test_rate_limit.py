@@ -120,22 +120,6 @@ def redis_ratelimit_cache(settings):
     caches["ratelimit"].clear()
 
 
-@pytest.fixture
-def redis_round_trips(monkeypatch) -> list[bytes]:
-    """Every command batch the process writes to Redis (a spy: the real Redis answers)."""
-    from redis.connection import Connection
-
-    sent: list[bytes] = []
-    original = Connection.send_packed_command
-
-    def spy(self, command, check_health=True):
-        sent.append(command)
-        return original(self, command, check_health)
-
-    monkeypatch.setattr(Connection, "send_packed_command", spy)
-    return sent
-
-
 @pytest.mark.django_db
 def test_on_redis_each_request_costs_one_round_trip_and_the_limit_holds(
     acme, event_types, three_per_day, redis_ratelimit_cache, redis_round_trips

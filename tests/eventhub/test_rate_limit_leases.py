@@ -94,22 +94,6 @@ def shared_cache(request):
     return request.getfixturevalue(f"{request.param}_ratelimit_cache")
 
 
-@pytest.fixture
-def redis_round_trips(monkeypatch) -> list[bytes]:
-    """Every command batch the process writes to Redis (a spy on the real connection: the real Redis answers)."""
-    from redis.connection import Connection
-
-    sent: list[bytes] = []
-    original = Connection.send_packed_command
-
-    def spy(self, command, check_health=True):
-        sent.append(command)
-        return original(self, command, check_health)
-
-    monkeypatch.setattr(Connection, "send_packed_command", spy)
-    return sent
-
-
 def test_the_block_is_a_hundredth_of_the_limit_one_for_small_limits_and_capped():
     assert [lease_block(limit) for limit in (1, 3, 199, 200, 6000, 10**8)] == [1, 1, 1, 2, 60, 100]
 
