@@ -9,16 +9,13 @@ from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
 
-from deliveries.services import engine, recovery, sweeper, wakeups
+from deliveries.services import engine, recovery, sweeper
 from deliveries.services.dispatch import FIRST, RETRY
 
 
 @shared_task(name="deliveries.deliver_due", ignore_result=True)
-def deliver_due(wakeup: bool = False) -> int:
-    """First tries, resends and recovered messages (queue `deliveries`). A publish's `wakeup` is handed to a
-    loop already running in this process when there is one (deliveries/services/wakeups.py)."""
-    if wakeup and wakeups.loops.absorb(FIRST):
-        return 0
+def deliver_due() -> int:
+    """First tries, resends and recovered messages (queue `deliveries`)."""
     return engine.deliver_due(FIRST, detach_after=settings.EVENTHUB_DETACH_SLOW_SENDS_SECONDS)
 
 

@@ -36,12 +36,9 @@ def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
     current_app.signature(task_name, args=args).apply_async(countdown=countdown, retry=False)
 
 
-def kick(lane: str = FIRST, *, delay: float = 0.0, wakeup: bool = False) -> None:
-    """Wake a worker for `lane`. `wakeup` (a publish's first-lane kick): a loop already running in the worker
-    that takes it claims for it instead of a new loop starting (deliveries/services/wakeups.py)."""
-    args = (True,) if wakeup and lane != RETRY else ()
+def kick(lane: str = FIRST, *, delay: float = 0.0) -> None:
     try:
-        enqueue(DELIVER_RETRIES if lane == RETRY else DELIVER_DUE, *args, countdown=delay or None)
+        enqueue(DELIVER_RETRIES if lane == RETRY else DELIVER_DUE, countdown=delay or None)
     except (OperationalError, OSError) as exc:
         logger.warning("could not wake a %s worker (the sweeper will): %s", lane, exc)
 
@@ -59,7 +56,7 @@ def kick_soon(lane: str, delay: float) -> None:
 
 
 def _kick_first_lane() -> None:
-    kick(FIRST, wakeup=True)
+    kick(FIRST)
 
 
 # First-lane kicks of committed transactions, coalesced per process and sent by its kicker thread.

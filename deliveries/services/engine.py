@@ -29,7 +29,6 @@ from deliveries.services.claims import claim_due
 from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon
 from deliveries.services.integration_outcomes import routes_for
 from deliveries.services.outcomes import Outcome, record_outcomes
-from deliveries.services.wakeups import loops
 from deliveries.signing import SigningKeys, signed_headers, signing_keys, webhook_body
 from eventhub import metrics
 from subscriptions.models import IntegrationConfiguration
@@ -73,28 +72,7 @@ def deliver_due(
     With `detach_after` (the worker's tasks set it), sends still running after that many seconds stop
     holding the loop: the process's late recorder writes their outcomes when they end, and the loop
     (and its worker thread) moves on, so endpoints that hang until the timeout cannot occupy every
-    worker thread.
-
-    While it runs, publish wake-ups for its lane are handed to it (deliveries/services/wakeups.py): it
-    claims again for each before it ends."""
-    loops.enter(lane)
-    ended = False
-    try:
-        attempts, ended = _deliver_until_done(lane, now, budget_seconds, sender, detach_after)
-        return attempts
-    finally:
-        if not ended and loops.quit(lane):
-            kick(lane)  # a wake-up arrived for this loop after its last claim: another loop takes it
-
-
-def _deliver_until_done(
-    lane: str,
-    now: datetime | None,
-    budget_seconds: float | None,
-    sender: Sender | None,
-    detach_after: float | None,
-) -> tuple[int, bool]:
-    """deliver_due's loop; returns the attempts recorded and whether it left the lane's loops (finish)."""
+    worker thread."""
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     sender = sender or sender_for_this_thread()
     batch = max(1, int(settings.EVENTHUB_CLAIM_BATCH))
@@ -109,8 +87,6 @@ def _deliver_until_done(
     may_claim, helped, attempts, more_due = True, False, 0, False
     flowing = False  # the latest claim found work: at the end of the budget, a successor takes over
     while True:
-        if loops.take_wakeup(lane):
-            may_claim = True  # a publish since the last claim: claim it now, not after the sends in flight
         # Never more than the sender can start now: a claimed message must not queue behind slow sends.
         room = min(batch - len(inflight), sender.free_slots())
         if may_claim and room < step and not inflight and not finished and time.monotonic() < stop_at:
@@ -130,9 +106,7 @@ def _deliver_until_done(
             for delivery in deliveries:
                 inflight[_submit(sender, delivery)] = delivery
         if inflight:
-            bell = loops.doorbell(lane)
-            done, _ = wait([*inflight, bell], timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
-            done.discard(bell)
+            done, _ = wait(list(inflight), timeout=FLUSH_SECONDS, return_when=FIRST_COMPLETED)
             if done and not finished:
                 waiting_since = time.monotonic()
             for future in done:
@@ -164,16 +138,12 @@ def _deliver_until_done(
             finished = []
             may_claim = True  # sends finished: subscriptions at their cap may have room again
         if not inflight and not finished and (not may_claim or time.monotonic() >= stop_at):
-            if time.monotonic() >= stop_at:
-                break
-            if loops.finish(lane):
-                return attempts, True
-            may_claim = True  # a wake-up came in as it was about to end
-    if more_due or flowing:
+            break
+    if (more_due or flowing) and time.monotonic() >= stop_at:
         # Budget spent while work was still coming: hand over instead of hogging the worker. "More due"
         # alone is not enough: when subscriptions sit at their concurrency cap, no claim fills its batch.
         kick(lane)
-    return attempts, False
+    return attempts
 
 
 def _claim(
