@@ -4,11 +4,12 @@ per publish (bench/publish_cpu.py) and the per-request summary of py-spy's colla
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 
-from bench import profile_summary, publish_cpu
+from bench import cpu_split, profile_summary, publish_cpu
 
 pytestmark = pytest.mark.django_db
 
@@ -44,3 +45,19 @@ def test_profile_summary_counts_each_frame_once_per_stack_and_divides_by_request
     assert rows["APIView.dispatch"] == pytest.approx(40 * ms)
     assert rows["publish_batch"] == pytest.approx(30 * ms)
     assert rows["middleware and handler outside the view"] == pytest.approx(10 * ms)
+
+
+def test_cpu_split_names_process_kinds_and_counts_new_processes_from_zero():
+    assert [
+        cpu_split.kind_of(c)
+        for c in ("postgres: bench", "python -m gunicorn -c x", "celery -A eventhub worker")
+    ] == [
+        "pg",
+        "web",
+        "worker",
+    ]
+    before = {1: ("web", 10.0)}
+    after = {1: ("web", 10.5), 2: ("pg", 0.25)}
+    assert cpu_split.split(before, after) == {"web": 0.5, "pg": 0.25}
+    assert os.getpid() in cpu_split.cpu_seconds_by_process()  # this process, read from /proc
+    assert all(seconds >= 0 for _, seconds in cpu_split.cpu_seconds_by_process().values())
