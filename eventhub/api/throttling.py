@@ -38,11 +38,6 @@ LEASE_BLOCK_MAX = 100
 LEASE_SWEEP_SECONDS = 1.0
 
 
-def count_hit(cache: BaseCache, key: str, ttl: int) -> int:
-    """Add one to the window's counter and return it (the shared count, no lease)."""
-    return reserve_hits(cache, key, 1, ttl)
-
-
 def reserve_hits(cache: BaseCache, key: str, hits: int, ttl: int) -> int:
     """Add `hits` to the window's counter and return the new total. Redis: INCRBY (creates it) and EXPIRE
     in one pipelined round trip; the counter is a plain integer, as RedisCache stores ints, so cache.get
