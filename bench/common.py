@@ -190,6 +190,7 @@ class Hub:
                 concurrency=threads,
                 standalone=True,
             )
+            command = _profiled(command, "worker", len(self.workers))
             self.workers.append(
                 subprocess.Popen(
                     command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -202,6 +203,7 @@ class Hub:
 
     def stop_workers(self) -> None:
         for worker in self.workers:
+            _stop_profiler(worker)
             _kill_group(worker)
         self.workers = []
 
@@ -210,24 +212,7 @@ class Hub:
         port = free_port()
         log = open(self.log_dir / "bench-web.log", "ab")  # noqa: SIM115
         command = web_command(sys.executable)
-        profile = os.environ.get("EVENTHUB_BENCH_PROFILE_DIR")
-        if profile:  # py-spy samples the master and its workers; collapsed stacks, one file per server start
-            out = Path(profile) / f"web-{time.strftime('%H%M%S')}-{port}.txt"
-            command = [
-                "py-spy",
-                "record",
-                "--subprocesses",
-                "--format",
-                "raw",
-                "-r",
-                "200",
-                *(["--gil"] if os.environ.get("EVENTHUB_BENCH_PROFILE_GIL") else []),  # CPU, not waits
-                "-o",
-                str(out),
-                "--",
-                *command,
-            ]
-            command[0] = str(Path(sys.executable).with_name("py-spy"))
+        command = _profiled(command, "web", port)
         self.web = subprocess.Popen(
             command,
             cwd=REPO,
@@ -248,12 +233,7 @@ class Hub:
 
     def stop_web(self) -> None:
         if self.web is not None:
-            if os.environ.get("EVENTHUB_BENCH_PROFILE_DIR"):  # py-spy writes its profile on SIGINT
-                self.web.send_signal(signal.SIGINT)
-                try:
-                    self.web.wait(30)
-                except subprocess.TimeoutExpired:
-                    pass
+            _stop_profiler(self.web)
             _kill_group(self.web)
             self.web = None
 
@@ -315,3 +295,38 @@ def wait_for(check, timeout: float, interval: float = 0.05) -> bool:
 
 def progress(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _profiled(command: list[str], kind: str, tag: object) -> list[str]:
+    """With EVENTHUB_BENCH_PROFILE_DIR, the command under py-spy (the process and its children, collapsed
+    stacks at 200 Hz, one file per start; EVENTHUB_BENCH_PROFILE_GIL=1: Python CPU only, not waits)."""
+    profile = os.environ.get("EVENTHUB_BENCH_PROFILE_DIR")
+    if not profile:
+        return command
+    out = Path(profile) / f"{kind}-{time.strftime('%H%M%S')}-{tag}.txt"
+    gil = ["--gil"] if os.environ.get("EVENTHUB_BENCH_PROFILE_GIL") else []
+    py_spy = str(Path(sys.executable).with_name("py-spy"))
+    return [
+        py_spy,
+        "record",
+        "--subprocesses",
+        "--format",
+        "raw",
+        "-r",
+        "200",
+        *gil,
+        "-o",
+        str(out),
+        "--",
+        *command,
+    ]
+
+
+def _stop_profiler(process: subprocess.Popen) -> None:
+    """py-spy writes its profile when interrupted; give it the time to."""
+    if os.environ.get("EVENTHUB_BENCH_PROFILE_DIR"):
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            pass

@@ -1,6 +1,10 @@
 """Sending one webhook over HTTP: pooled keep-alive connections, a hard wall-clock deadline, no redirects,
 a capped response read, and the SSRF policy checked on the address actually connected to.
 
+It is urllib3's pool manager used directly, not `requests`: a send needs no cookies, proxies, hooks or
+redirects, and requests' per-call session merging and request preparation were a quarter of a worker's
+Python CPU per delivery (docs/performance.md, "Fifth round").
+
 The SSRF check runs inside urllib3's connection setup (`getpeername()` of the connected socket), so a
 host name that resolves to an allowed address when the URL is saved and to a refused one at send time
 (DNS rebinding) is refused. The deadline is enforced by a watchdog thread that shuts the socket down,
@@ -11,7 +15,6 @@ restart on every byte).
 from __future__ import annotations
 
 import heapq
-import http.cookiejar
 import itertools
 import logging
 import os
@@ -21,16 +24,25 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-import requests
+import certifi
 from django.conf import settings
-from requests.adapters import HTTPAdapter
+from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError, ReadTimeoutError
+from urllib3.response import BaseHTTPResponse
+from urllib3.util import Timeout
 
 from subscriptions.ssrf import BlockedDestination, address_allowed
 
 logger = logging.getLogger(__name__)
 USER_AGENT = "EventHub-Webhooks/1.0"
+DEFAULT_HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept": "*/*",
+    "Accept-Encoding": "identity",
+    "Content-Type": "application/json",
+}
 _CHUNK = 8192
 _current = threading.local()  # the deadline of the request this thread is sending, if any
 
@@ -150,33 +162,18 @@ class GuardedHTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = GuardedHTTPSConnection
 
 
-class GuardedAdapter(HTTPAdapter):
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {
-            "http": GuardedHTTPConnectionPool,
-            "https": GuardedHTTPSConnectionPool,
-        }
-
-
-def new_session(pool_size: int) -> requests.Session:
-    """A keep-alive session that never uses environment proxies (they would hide the real peer from the
-    SSRF check), never keeps cookies between endpoints and never retries (the schedule does)."""
-    session = requests.Session()
-    session.trust_env = False
-    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
-    adapter = GuardedAdapter(pool_connections=64, pool_maxsize=max(1, pool_size), max_retries=0)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    session.headers = requests.structures.CaseInsensitiveDict(
-        {
-            "User-Agent": USER_AGENT,
-            "Accept": "*/*",
-            "Accept-Encoding": "identity",
-            "Content-Type": "application/json",
-        }
+def new_pool(pool_size: int) -> PoolManager:
+    """Keep-alive pools per endpoint (up to 64 endpoints, `pool_size` connections each). urllib3 never reads
+    environment proxies (they would hide the real peer from the SSRF check) and keeps no cookies; retries
+    and redirects are off (the schedule retries; a redirect is a failure)."""
+    manager = PoolManager(
+        num_pools=64,
+        maxsize=max(1, pool_size),
+        retries=False,
+        ca_certs=certifi.where(),  # the CA bundle `requests` verified against before
     )
-    return session
+    manager.pool_classes_by_scheme = {"http": GuardedHTTPConnectionPool, "https": GuardedHTTPSConnectionPool}
+    return manager
 
 
 @dataclass(frozen=True)
@@ -197,7 +194,7 @@ class SendResult:
 NOT_STARTED = SendResult(0, "", "not started before its lease's deadline", 0, sent=False)
 
 
-def post(session: requests.Session, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
+def post(pool: PoolManager, url: str, body: bytes, headers: dict[str, str]) -> SendResult:
     """One POST within EVENTHUB_DELIVERY_TIMEOUT in all; 2xx is success, 3xx is a failure (not followed)."""
     total = float(settings.EVENTHUB_DELIVERY_TIMEOUT)
     cap = int(settings.EVENTHUB_RESPONSE_BODY_CAP)
@@ -206,59 +203,66 @@ def post(session: requests.Session, url: str, body: bytes, headers: dict[str, st
     _current.deadline = deadline
     response = None
     try:
-        response = session.post(
+        response = pool.urlopen(
+            "POST",
             url,
-            data=body,
-            headers=headers,
-            timeout=(min(float(settings.EVENTHUB_CONNECT_TIMEOUT), total), total),
-            allow_redirects=False,
-            stream=True,
+            body=body,
+            headers=DEFAULT_HEADERS | headers,
+            timeout=Timeout(connect=min(float(settings.EVENTHUB_CONNECT_TIMEOUT), total), read=total),
+            redirect=False,
+            retries=False,
+            preload_content=False,
         )
         text, cut = _read_capped(response, cap)
         error = ""
         if cut and deadline.fired:
             error = f"response body cut at the {total:g} s deadline"
-        elif 300 <= response.status_code < 400:
+        elif 300 <= response.status < 400:
             error = f"redirect not followed (Location: {response.headers.get('Location', '')[:300]})"
         return SendResult(
-            response.status_code, text, error, _ms(started), response.headers.get("Retry-After"), wall
+            response.status, text, error, _ms(started), response.headers.get("Retry-After"), wall
         )
     except BlockedDestination as exc:
         return SendResult(0, "", f"blocked: {exc}"[:500], _ms(started), started=wall)
-    except requests.exceptions.ConnectTimeout:
+    except NewConnectionError as exc:  # a ConnectTimeoutError subclass, but a refusal, not a timeout
+        return SendResult(0, "", f"ConnectionError: {_reason(exc)}"[:500], _ms(started), started=wall)
+    except ConnectTimeoutError:
         return SendResult(0, "", "connect timeout", _ms(started), started=wall)
-    except requests.exceptions.RequestException as exc:
-        if deadline.fired or isinstance(exc, requests.exceptions.ReadTimeout):
+    except (HTTPError, OSError) as exc:
+        if deadline.fired or isinstance(exc, ReadTimeoutError):
             return SendResult(
                 0, "", f"timeout: no complete response within {total:g} s", _ms(started), started=wall
             )
-        return SendResult(0, "", f"{type(exc).__name__}: {_reason(exc)}"[:500], _ms(started), started=wall)
+        return SendResult(0, "", f"ConnectionError: {_reason(exc)}"[:500], _ms(started), started=wall)
     finally:
         deadline.finish()
         _current.deadline = None
         if response is not None:
-            response.close()
+            response.release_conn()
 
 
-def _read_capped(response: requests.Response, cap: int) -> tuple[str, bool]:
-    """At most `cap` bytes (the rest is never read: the connection is closed instead); True if cut short."""
+def _read_capped(response: BaseHTTPResponse, cap: int) -> tuple[str, bool]:
+    """At most `cap` bytes; True if cut short. A cut response's connection is closed (the rest is never
+    read), a complete one goes back to the pool for the next send."""
     chunks, size, cut = [], 0, False
     try:
-        for chunk in response.iter_content(_CHUNK):
+        for chunk in response.stream(_CHUNK):
             chunks.append(chunk[: cap - size])
             size += len(chunks[-1])
             if size >= cap:
                 cut = True
                 break
-    except requests.exceptions.RequestException:
+    except (HTTPError, OSError):
         cut = True
+    if cut and response.connection is not None:
+        response.connection.close()
     return b"".join(chunks).decode("utf-8", errors="replace"), cut
 
 
 def _reason(exc: Exception) -> str:
-    inner = exc.args[0] if exc.args else exc
-    reason = getattr(inner, "reason", None)
-    return str(reason or inner)
+    """urllib3 names the pool in front of the cause ("HTTPConnection(host=...): Failed to ..."): the cause."""
+    text = str(exc)
+    return text.split("): ", 1)[1] if text.startswith("HTTP") and "): " in text else text
 
 
 def _ms(started: float) -> int:
@@ -266,7 +270,7 @@ def _ms(started: float) -> int:
 
 
 class Sender:
-    """A keep-alive session and the threads that send claimed messages concurrently (one per worker
+    """A keep-alive pool manager and the threads that send claimed messages concurrently (one per worker
     thread, reused across tasks, so connections to busy endpoints stay open).
 
     Its queue is bounded by what the claim takes: `free_slots()` is how many sends could start right now
@@ -275,7 +279,7 @@ class Sender:
 
     def __init__(self, concurrency: int):
         self.concurrency = max(1, concurrency)
-        self.session = new_session(self.concurrency)
+        self.pool = new_pool(self.concurrency)
         self.executor = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="webhook-send")
         self._busy = 0
         self._cond = threading.Condition()
@@ -309,7 +313,7 @@ class Sender:
         if start_by is not None and started > start_by:
             return NOT_STARTED
         try:
-            return post(self.session, url, body, headers_factory())
+            return post(self.pool, url, body, headers_factory())
         except Exception as exc:
             logger.exception("unexpected error sending to %s", url)
             return SendResult(
