@@ -193,6 +193,7 @@ SPECTACULAR_SETTINGS = {
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT = "eventhub.filesystem_broker:Transport"  # kombu's, writing whole files
     for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -314,6 +315,9 @@ EVENTHUB_HOT_CACHE_SECONDS = env_float("EVENTHUB_HOT_CACHE_SECONDS", 0.5)
 # Committed publishes' worker kicks are sent by one thread per process, at most one per this many seconds
 # (deliveries/kicker.py): the longest a kick waits to be coalesced with others.
 EVENTHUB_KICK_COALESCE_SECONDS = env_float("EVENTHUB_KICK_COALESCE_SECONDS", 0.005)
+# At most one immediate kick per lane waiting in the broker (deliveries/services/dispatch.py); it needs a
+# cache every process shares, so it is on with a Redis cache only.
+EVENTHUB_KICK_GATE = env_bool("EVENTHUB_KICK_GATE", CACHE_URL.startswith("redis"))
 # A send still running after this many seconds is left to record its own outcome, freeing its loop.
 EVENTHUB_DETACH_SLOW_SENDS_SECONDS = env_float("EVENTHUB_DETACH_SLOW_SENDS_SECONDS", 0.1)
 EVENTHUB_SUBSCRIPTION_CONCURRENCY = env_int("EVENTHUB_SUBSCRIPTION_CONCURRENCY", 10)

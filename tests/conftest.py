@@ -114,6 +114,28 @@ def _local_endpoints_allowed(settings):
     settings.EVENTHUB_ALLOW_HTTP_HOSTS = LOCAL_ALLOW
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    """Staff users in tests get MD5 password hashes: Django's default PBKDF2 costs 0.45 s per user here,
+    and the staff-role tests create three users each (API keys are not Django passwords; nothing tested
+    depends on the hasher). Browser tests log in through the in-process live server, which shares this."""
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _kick_gates_open():
+    """Each test starts with no kick waiting (deliveries/services/dispatch.py): a kick an earlier test left
+    in a broker no worker reads would hold the shared cache's gate key for up to a second."""
+    from django.core.cache import caches
+
+    from deliveries.services.dispatch import LANES, gate_key
+
+    caches["default"].delete_many([gate_key(lane) for lane in LANES])
+
+
 @pytest.fixture
 def receiver_factory():
     """Start real HTTP receivers (tests.receivers.Receiver) on loopback; all stopped after the test."""

@@ -1,5 +1,15 @@
 """Waking workers. The broker only wakes work (the database is the source of truth), so a kick that is
-lost is harmless: beat's sweeper re-dispatches anything due. Kicks therefore never fail their caller."""
+lost is harmless: beat's sweeper re-dispatches anything due. Kicks therefore never fail their caller.
+
+With a shared cache (EVENTHUB_KICK_GATE, on with a Redis cache), at most one immediate kick per lane waits
+in the broker: a kick is only published when it can set the lane's "queued" key, and a delivery loop
+clears the key when it starts, before its first claim. A kick that finds the key set is not needed: the
+queued task has not claimed yet, so it will see every message committed before the kick was asked for.
+Without the gate, every web process sent one kick per few milliseconds under load, and the worker spent
+about half its CPU receiving, acking and running tasks whose claim found what a running loop had taken.
+The key expires after KICK_GATE_SECONDS, so a kick lost in the broker or held by a busy worker delays
+the next one at most that long; a cache that fails opens the gate (the kick is sent).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +18,7 @@ import time
 
 from celery import current_app
 from django.conf import settings
+from django.core.cache import caches
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -36,11 +47,42 @@ def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
     current_app.signature(task_name, args=args).apply_async(countdown=countdown, retry=False)
 
 
+KICK_GATE_SECONDS = 1
+
+
 def kick(lane: str = FIRST, *, delay: float = 0.0) -> None:
+    if not delay and not _open_gate(lane):
+        return  # a kick of this lane is already waiting for a worker
     try:
         enqueue(DELIVER_RETRIES if lane == RETRY else DELIVER_DUE, countdown=delay or None)
     except (OperationalError, OSError) as exc:
+        reopen_gate(lane)
         logger.warning("could not wake a %s worker (the sweeper will): %s", lane, exc)
+
+
+def gate_key(lane: str) -> str:
+    return f"eventhub:kick-queued:{RETRY if lane == RETRY else FIRST}"
+
+
+def _open_gate(lane: str) -> bool:
+    """True when this caller may publish the lane's kick (no other one waits in the broker)."""
+    if not settings.EVENTHUB_KICK_GATE:
+        return True
+    try:
+        return bool(caches["default"].add(gate_key(lane), 1, KICK_GATE_SECONDS))
+    except Exception as exc:  # the cache's own errors vary by backend; a kick too many is harmless
+        logger.debug("kick gate unavailable, kicking anyway: %s", exc)
+        return True
+
+
+def reopen_gate(lane: str) -> None:
+    """A delivery loop of `lane` is starting (or a kick was not sent): the next kick must be published."""
+    if not settings.EVENTHUB_KICK_GATE or lane not in LANES:
+        return
+    try:
+        caches["default"].delete(gate_key(lane))
+    except Exception as exc:
+        logger.debug("kick gate unavailable: %s", exc)
 
 
 def kick_soon(lane: str, delay: float) -> None:

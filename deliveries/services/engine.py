@@ -26,7 +26,7 @@ from django.utils import timezone
 from deliveries.http import Sender, SendResult, sender_for_this_thread
 from deliveries.models import Message
 from deliveries.services.claims import claim_due
-from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon
+from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon, reopen_gate
 from deliveries.services.integration_outcomes import routes_for
 from deliveries.services.outcomes import Outcome, record_outcomes
 from deliveries.signing import SigningKeys, signed_headers, signing_keys, webhook_body
@@ -73,6 +73,7 @@ def deliver_due(
     holding the loop: the process's late recorder writes their outcomes when they end, and the loop
     (and its worker thread) moves on, so endpoints that hang until the timeout cannot occupy every
     worker thread."""
+    reopen_gate(lane)  # before the first claim: a kick asked for from now on is published (dispatch.py)
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     sender = sender or sender_for_this_thread()
     batch = max(1, int(settings.EVENTHUB_CLAIM_BATCH))
