@@ -185,7 +185,7 @@ class Hub:
             command = worker_command(
                 sys.executable,
                 name=f"bench{len(self.workers)}-{os.getpid()}@%h",
-                log_level="warning",
+                log_level=os.environ.get("EVENTHUB_BENCH_WORKER_LOG_LEVEL", "warning"),
                 pool=pool,
                 concurrency=threads,
                 standalone=True,

@@ -51,7 +51,7 @@ def publish_and_collect(
     created = dict(Message.objects.filter(account=account).values_list("token", "created"))
     latencies = [(at - created[token].timestamp()) * 1000 for token, at, _ in receipts if token in created]
     last = max((at for _, at, _ in receipts), default=time.time())
-    return {
+    return stages(account, receipts, created) | {
         "deliveries": len(receipts),
         "expected": expected,
         "publish_s": published - started,
@@ -61,6 +61,24 @@ def publish_and_collect(
         "p95_ms": percentile(latencies, 0.95),
         "p99_ms": percentile(latencies, 0.99),
         "max_ms": max(latencies, default=float("nan")),
+    }
+
+
+def stages(account, receipts: list, created: dict) -> dict:
+    """Where publish->receipt goes: message created -> its first attempt began (kick, broker, task start,
+    claim, load, signing: the hub's part), and attempt began -> received (the HTTP request itself)."""
+    from deliveries.models import MessageAttempt
+
+    began = {}
+    for token, at in MessageAttempt.objects.filter(account=account).values_list("message__token", "created"):
+        began[token] = min(began.get(token, at), at)
+    to_start = [(began[t] - created[t]).total_seconds() * 1000 for t in created if t in began]
+    on_wire = [(at - began[t].timestamp()) * 1000 for t, at, _ in receipts if t in began]
+    return {
+        "to_attempt_p50_ms": percentile(to_start, 0.50),
+        "to_attempt_p99_ms": percentile(to_start, 0.99),
+        "on_wire_p50_ms": percentile(on_wire, 0.50),
+        "on_wire_p99_ms": percentile(on_wire, 0.99),
     }
 
 
@@ -139,6 +157,11 @@ def throughput_and_latency(hub: Hub, receiver: ReceiverProcess, options) -> tupl
         )
         paced_account = subscribed_account("paced", [receiver.url] * options.subscriptions)
         paced = publish_and_collect(paced_account, receiver, paced_events, 1, options.timeout, rate=rate)
+        progress(
+            f"latency stages: created->attempt p50 {paced['to_attempt_p50_ms']:.1f} p99 "
+            f"{paced['to_attempt_p99_ms']:.1f} ms; attempt->receipt p50 {paced['on_wire_p50_ms']:.1f} p99 "
+            f"{paced['on_wire_p99_ms']:.1f} ms"
+        )
     finally:
         hub.stop_workers()
     in_flight = min(

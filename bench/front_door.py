@@ -26,7 +26,7 @@ import threading
 import time
 
 from bench.common import Figure, Hub, ReceiverProcess, percentile, progress, rss_bytes, wait_for
-from bench.delivery import run_baseline, subscribed_account
+from bench.delivery import run_baseline, stages, subscribed_account
 
 INGEST_SUBSCRIPTIONS = 5
 E2E_SUBSCRIPTIONS = 2
@@ -295,6 +295,19 @@ def _receipt_latencies(account, receiver: ReceiverProcess, sent: list) -> list[f
     ]
 
 
+def _stages(account, receiver: ReceiverProcess) -> dict:
+    from deliveries.models import Message
+
+    created = dict(Message.objects.filter(account=account).values_list("token", "created"))
+    split = stages(account, receiver.receipts(), created)
+    progress(
+        f"e2e-single latency stages: created->attempt p50 {split['to_attempt_p50_ms']:.1f} p99 "
+        f"{split['to_attempt_p99_ms']:.1f} ms; attempt->receipt p50 {split['on_wire_p50_ms']:.1f} p99 "
+        f"{split['on_wire_p99_ms']:.1f} ms"
+    )
+    return split
+
+
 def e2e_single(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dict]:
     from django.conf import settings
 
@@ -336,6 +349,7 @@ def e2e_single(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figur
                 lambda e=paced_events: receiver.count() >= e * E2E_SUBSCRIPTIONS, options.timeout
             )
             latencies = _receipt_latencies(paced_account, receiver, paced["sent"])
+            split = _stages(paced_account, receiver)
             in_flight = min(
                 E2E_SUBSCRIPTIONS * settings.EVENTHUB_SUBSCRIPTION_CONCURRENCY,
                 options.workers * options.threads * settings.EVENTHUB_CLAIM_BATCH,
@@ -377,6 +391,7 @@ def e2e_single(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figur
                 "paced_expected": paced_events * E2E_SUBSCRIPTIONS,
                 "p50_ms": p50,
                 "p99_ms": p99,
+                "stages": split,
                 "baseline": baseline,
                 "in_flight": in_flight,
             }
