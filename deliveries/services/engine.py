@@ -43,38 +43,6 @@ STEP_DIVISOR = 2
 # A claimed message is sent only if it can finish (delivery timeout) and be recorded (this margin) before
 # its lease ends; later it is given back unsent, so no second worker ever sends it while it is in flight.
 RECORD_MARGIN_SECONDS = 1.0
-# Loops of a lane that keep polling in a process while their claims come back short of a full batch; the
-# others end after recording. Under a steady trickle, every running loop otherwise re-claims after each
-# record, each finding a message or two: eight loops polling cost a worker's whole GIL and PostgreSQL
-# twice the CPU of a burst (docs/performance.md, "Fifth round"). Full claims (a backlog) never retire.
-POLLING_LOOPS = 2
-
-
-class _RunningLoops:
-    """How many delivery loops of each lane run in this process, and which of them may stop polling."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._count: dict[str, int] = {}
-
-    def enter(self, lane: str) -> None:
-        with self._lock:
-            self._count[lane] = self._count.get(lane, 0) + 1
-
-    def leave(self, lane: str) -> None:
-        with self._lock:
-            self._count[lane] -= 1
-
-    def retire(self, lane: str) -> bool:
-        """True (and this loop no longer counts) when more than POLLING_LOOPS others would still poll."""
-        with self._lock:
-            if self._count.get(lane, 0) <= POLLING_LOOPS:
-                return False
-            self._count[lane] -= 1
-            return True
-
-
-running_loops = _RunningLoops()
 
 
 @dataclass
@@ -106,29 +74,6 @@ def deliver_due(
     (and its worker thread) moves on, so endpoints that hang until the timeout cannot occupy every
     worker thread."""
     reopen_gate(lane)  # before the first claim: a kick asked for from now on is published (dispatch.py)
-    running_loops.enter(lane)
-    loop = _Loop(lane)
-    try:
-        return _deliver(loop, now, budget_seconds, sender, detach_after)
-    finally:
-        if not loop.retired:
-            running_loops.leave(lane)
-
-
-@dataclass
-class _Loop:
-    lane: str
-    retired: bool = False  # stopped polling: no longer counted among the lane's running loops
-
-
-def _deliver(
-    loop: _Loop,
-    now: datetime | None,
-    budget_seconds: float | None,
-    sender: Sender | None,
-    detach_after: float | None,
-) -> int:
-    lane = loop.lane
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     sender = sender or sender_for_this_thread()
     batch = max(1, int(settings.EVENTHUB_CLAIM_BATCH))
@@ -192,11 +137,7 @@ def _deliver(
             if recorded.soonest_retry is not None and now is None:
                 kick_soon(RETRY, recorded.soonest_retry)
             finished = []
-            # Sends finished: subscriptions at their cap may have room again. A loop whose claim was short
-            # keeps polling only while it is one of the lane's POLLING_LOOPS; new work still wakes others.
-            if not more_due and not loop.retired:
-                loop.retired = running_loops.retire(lane)
-            may_claim = more_due or not loop.retired
+            may_claim = True  # sends finished: subscriptions at their cap may have room again
         if not inflight and not finished and (not may_claim or time.monotonic() >= stop_at):
             break
     if (more_due or flowing) and time.monotonic() >= stop_at:
