@@ -6,7 +6,8 @@ in the broker: a kick is only published when it can set the lane's "queued" key,
 clears the key when it starts, before its first claim. A kick that finds the key set is not needed: the
 queued task has not claimed yet, so it will see every message committed before the kick was asked for.
 Without the gate, every web process sent one kick per few milliseconds under load, and the worker spent
-about half its CPU receiving, acking and running tasks whose claim found what a running loop had taken.
+a third of its CPU per delivery receiving, acking and running tasks whose claim found what a running loop
+had already taken (docs/performance.md, "Fifth round").
 The key expires after KICK_GATE_SECONDS, so a kick lost in the broker or held by a busy worker delays
 the next one at most that long; a cache that fails opens the gate (the kick is sent).
 """
