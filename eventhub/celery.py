@@ -7,7 +7,10 @@ import os
 from celery import Celery
 from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun
 
+from eventhub import filesystem_broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventhub.settings")
+filesystem_broker.register()  # the embedded broker writes whole message files
 
 app = Celery("eventhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -5,7 +5,9 @@ kombu writes a message by creating its file in the queue folder and then writing
 consumer does not take the writer's lock: one polling in between moves the still-empty file away, reads
 nothing, and its worker dies on the JSON error (seen with two workers in tests/e2e/test_leases_e2e.py).
 Here a message is written under a name no consumer takes and renamed into place; `os.replace` within
-one folder is atomic, so a consumer sees no file or the whole file."""
+one folder is atomic, so a consumer sees no file or the whole file. `register()` (called where the Celery
+app is made) points kombu's `filesystem` URL scheme here, so every process using `filesystem://` gets it,
+and a Celery connection to another URL (a health check's, a test's) still gets its own scheme's transport."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import os
 import uuid
 from time import monotonic
 
+from kombu import transport
 from kombu.exceptions import ChannelError
 from kombu.transport import filesystem
 from kombu.utils.encoding import str_to_bytes
@@ -35,3 +38,8 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+def register() -> None:
+    """`filesystem://` means this transport from now on (before any connection resolves the scheme)."""
+    transport.TRANSPORT_ALIASES["filesystem"] = f"{__name__}:Transport"

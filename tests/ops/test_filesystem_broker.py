@@ -62,3 +62,10 @@ def test_consumers_polling_during_writes_read_every_message_whole(tmp_path):
     received, failures = _race(Transport, tmp_path)
     assert failures == []
     assert sorted(received) == list(range(MESSAGES))
+
+
+def test_filesystem_urls_use_the_transport_that_writes_whole_files(tmp_path):
+    with Connection("filesystem://", **_exchange(None, tmp_path)) as connection:
+        assert isinstance(connection.transport, Transport)
+    with Connection("redis://127.0.0.1:1/0") as other:  # other schemes keep their own transport
+        assert not isinstance(other.transport, Transport)
