@@ -54,9 +54,17 @@ def encrypt_secret(secret: str) -> str:
 
 def decrypt_secret(ciphertext: str, what: str = "signing secret") -> str:
     try:
-        return _keys()[1].decrypt(ciphertext.encode()).decode()
+        return _decrypted(_keys()[1], ciphertext)
     except InvalidToken as exc:
         raise SecretUndecryptable(what) from exc
+
+
+@lru_cache(maxsize=4096)
+def _decrypted(keyring: MultiFernet, ciphertext: str) -> str:
+    """The delivery loop decrypts its subscriptions' secrets on every claim (an HMAC and an AES pass
+    each); a ciphertext always decrypts to the same secret under the same keys, so once per process
+    will do. A failure is not cached."""
+    return keyring.decrypt(ciphertext.encode()).decode()
 
 
 def reencrypt_secret(ciphertext: str, what: str = "signing secret") -> str | None:

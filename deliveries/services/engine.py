@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from deliveries.http import Sender, SendResult, sender_for_this_thread
 from deliveries.models import Message
-from deliveries.services.claims import claim_due
+from deliveries.services.claims import claim_messages
 from deliveries.services.dispatch import ANY, RETRY, kick, kick_soon, reopen_gate
 from deliveries.services.integration_outcomes import routes_for
 from deliveries.services.outcomes import Outcome, record_outcomes
@@ -150,23 +150,16 @@ def deliver_due(
 def _claim(
     lane: str, pinned: datetime | None, now: datetime, limit: int
 ) -> tuple[list[_Delivery], list[Outcome]]:
-    """Claim (by the database's clock unless `pinned`), then load the claimed rows with their event and
-    subscription (two statements)."""
+    """Claim (by the database's clock unless `pinned`) with the claimed rows' events and subscriptions."""
     claimed_at = time.monotonic()  # no later than the database's lease start: a safe local deadline
-    ids, lease = claim_due(lane, pinned, limit)
-    metrics.claimed(len(ids))
-    if not ids:
+    messages, lease = claim_messages(lane, pinned, limit)
+    metrics.claimed(len(messages))
+    if not messages:
         return [], []
     seconds = float(settings.EVENTHUB_LEASE_SECONDS)
     start_by = claimed_at + max(
         seconds - float(settings.EVENTHUB_DELIVERY_TIMEOUT) - RECORD_MARGIN_SECONDS, seconds * 0.1
     )
-    messages = (
-        Message.objects.filter(id__in=ids)
-        .select_related("event", "subscription", "subscription__failure_streak")
-        .order_by("next_attempt_at", "id")
-    )
-    messages = list(messages)
     routes = routes_for(messages)
     deliveries, skipped = [], []
     bodies: dict[int, bytes] = {}
