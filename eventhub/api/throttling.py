@@ -33,6 +33,8 @@ from django.core.cache import BaseCache, caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.throttling import SimpleRateThrottle
 
+from eventhub.shared_cache import redis_client
+
 RATELIMIT_CACHE = "ratelimit"
 LEASE_BLOCK_MAX = 100
 LEASE_SWEEP_SECONDS = 1.0
@@ -131,17 +133,6 @@ def leased_counters() -> set[str]:
     """The counter keys this process holds a lease for: memory grows only when a lease is made, and each
     new lease first sweeps out those of ended windows (at most once a second)."""
     return set(_table.leases)
-
-
-def redis_client(cache: RedisCache):
-    """Django's own client (its pool and options), built once per cache instance: RedisCache makes a new
-    redis.Redis, with its ~170 response callbacks, on every call, which was a tenth of the throttle's CPU.
-    A client only borrows connections from the pool, so reusing it is safe; cache instances are per thread."""
-    backend = cache._cache
-    client = getattr(backend, "_eventhub_write_client", None)
-    if client is None:
-        client = backend._eventhub_write_client = backend.get_client(write=True)
-    return client
 
 
 def client_address(request) -> str:
