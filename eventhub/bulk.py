@@ -53,6 +53,22 @@ def bulk_insert(
         assert not companions, "companion inserts need PostgreSQL's data-modifying CTEs"
         model.objects.bulk_create(instances)
         return
+    sql, params = insert_statement(model, instances, companions)
+    with _cursor(prepared=len(instances) == 1) as cursor:
+        cursor.execute(sql, params)
+        ids = dict((token, pk) for pk, token in cursor.fetchall())
+    for instance in instances:
+        instance.pk = ids[instance.token]
+        instance._state.adding = False
+        instance._state.db = connection.alias
+
+
+def insert_statement(
+    model: type[models.Model], instances: list[models.Model], companions: Sequence[Companion] = ()
+) -> tuple[str, list]:
+    """PostgreSQL's INSERT of `instances` (returning each row's pk and token) and its parameters, for
+    bulk_insert or to ride as a data-modifying CTE on another statement (the instances' pks are then
+    not set)."""
     plan = _plan(model)
     selects, constants, per_row, per_row_params = [], [], [], []  # SELECT's placeholders come first
     for field, attname, plain, json_field, cast in plan.columns:
@@ -106,13 +122,7 @@ def bulk_insert(
         ctes = "".join(f", companion_{n} AS ({companion})" for n, (companion, _) in enumerate(companions))
         sql = f"WITH inserted AS ({sql}){ctes} SELECT {plan.pk}, token FROM inserted"
         params += [param for _, companion_params in companions for param in companion_params]
-    with _cursor(prepared=len(instances) == 1) as cursor:
-        cursor.execute(sql, params)
-        ids = dict((token, pk) for pk, token in cursor.fetchall())
-    for instance in instances:
-        instance.pk = ids[instance.token]
-        instance._state.adding = False
-        instance._state.db = connection.alias
+    return sql, params
 
 
 class _Plan(NamedTuple):

@@ -1,5 +1,6 @@
-"""Recording what sending did, in bulk: one INSERT of attempts and one UPDATE of messages per lease, then
-the rare consequences (a failure streak starts, a 410 or a long streak disables the subscription).
+"""Recording what sending did, in bulk: the attempts' INSERT and the messages' UPDATE (one statement on
+PostgreSQL), then the rare consequences (a failure streak starts, a 410 or a long streak disables the
+subscription).
 
 Message updates are guarded by the lease they were claimed with: a worker that stalled past its lease
 records its attempt (it happened) but no longer moves a message another worker has taken over.
@@ -8,7 +9,6 @@ records its attempt (it happened) but no longer moves a message another worker h
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -22,7 +22,7 @@ from deliveries.services import integration_outcomes
 from deliveries.services.dispatch import FIRST, RETRY
 from deliveries.services.integration_outcomes import RoutedOutcome
 from eventhub import metrics
-from eventhub.bulk import bulk_insert
+from eventhub.bulk import bulk_insert, insert_statement
 from subscriptions.models import DisabledReason, EventSubscription, IntegrationConfiguration
 from subscriptions.services import set_disabled
 
@@ -36,11 +36,15 @@ _MESSAGE_FIELDS = (
     "succeeded_at",
 )
 # PostgreSQL needs the VALUES columns typed (NULLs would be text); SQLite must not cast (text datetimes).
-_PG_ROW = "(%s::bigint, %s, %s::integer, %s::integer, %s::timestamptz, %s::timestamptz, %s::timestamptz)"
+_PG_ROW = (
+    "(%s::bigint, %s, %s::integer, %s::integer, %s::timestamptz, %s::timestamptz, %s::timestamptz,"
+    " %s::timestamptz)"
+)
+# Each row carries the lease its message was claimed with: only a message still under that lease moves.
 _UPDATE_SQL = """
-WITH v (id, {fields}) AS (VALUES {rows})
+WITH v (id, {fields}, lease) AS (VALUES {rows}){attempts}
 UPDATE {table} SET {assignments}, lease_expires_at = NULL
-FROM v WHERE {table}.id = v.id AND {table}.status = 'SENDING' AND {table}.lease_expires_at = %s
+FROM v WHERE {table}.id = v.id AND {table}.status = 'SENDING' AND {table}.lease_expires_at = v.lease
 RETURNING {table}.id
 """
 
@@ -70,13 +74,11 @@ def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
     in one transaction; then the subscription-level consequences, which never undo the recording."""
     recorded = Recorded()
     attempts: list[MessageAttempt] = []
-    by_lease: dict[datetime, list[Message]] = defaultdict(list)
     succeeded: dict[int, EventSubscription] = {}
     failed: dict[int, tuple[EventSubscription, datetime]] = {}
     gone: dict[int, EventSubscription] = {}
     for outcome in outcomes:
         message, result = outcome.message, outcome.result
-        by_lease[outcome.lease].append(message)
         message.lease_expires_at = None
         if result is None:
             message.status, message.next_attempt_at = MessageStatus.FAILED, None
@@ -114,11 +116,7 @@ def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
             message.schedule_step += 1
             if recorded.soonest_retry is None or delay < recorded.soonest_retry:
                 recorded.soonest_retry = delay
-    applied: set[int] = set()
-    with transaction.atomic():
-        bulk_insert(MessageAttempt, attempts)
-        for lease, messages in by_lease.items():
-            applied |= _update_messages(messages, lease)
+    applied = _write(attempts, [(o.message, o.lease) for o in outcomes])
     recorded.attempts = len(attempts)
     metrics.outcomes_recorded(outcomes, applied)
     oplog.outcomes(outcomes)
@@ -139,15 +137,28 @@ def record_outcomes(outcomes: list[Outcome], now: datetime) -> Recorded:
     return recorded
 
 
-def _update_messages(messages: list[Message], lease: datetime) -> set[int]:
-    """One UPDATE ... FROM (VALUES ...) for a claim's messages, only while the claim's lease still holds
-    (Django's bulk_update builds a CASE per field and row: most of a flush's CPU at a few hundred/s).
-    Returns the ids it moved: a message whose lease ran out belongs to another claim now."""
+def _write(attempts: list[MessageAttempt], moved: list[tuple[Message, datetime]]) -> set[int]:
+    """Insert the attempts and move the messages, atomically; returns the ids of the messages moved (one
+    whose lease ran out belongs to another claim now). PostgreSQL: one statement, the attempts' INSERT a
+    data-modifying CTE of the messages' UPDATE, so it commits on its own (no BEGIN/COMMIT round trips).
+    SQLite: the two statements in a transaction."""
+    if connection.vendor == "postgresql":
+        insert = insert_statement(MessageAttempt, attempts) if attempts else None
+        return _update_messages(moved, insert)
+    with transaction.atomic():
+        bulk_insert(MessageAttempt, attempts)
+        return _update_messages(moved, None)
+
+
+def _update_messages(moved: list[tuple[Message, datetime]], insert: tuple[str, list] | None) -> set[int]:
+    """One UPDATE ... FROM (VALUES ...) for the messages, each guarded by its claim's lease (Django's
+    bulk_update builds a CASE per field and row: most of a flush's CPU at a few hundred/s), with
+    `insert` riding on it as a CTE."""
     postgres = connection.vendor == "postgresql"
     adapt = connection.ops.adapt_datetimefield_value
-    row = _PG_ROW if postgres else "(" + ", ".join(["%s"] * (len(_MESSAGE_FIELDS) + 1)) + ")"
+    row = _PG_ROW if postgres else "(" + ", ".join(["%s"] * (len(_MESSAGE_FIELDS) + 2)) + ")"
     params: list = []
-    for m in messages:
+    for m, lease in moved:
         params += [
             m.id,
             m.status,
@@ -156,16 +167,20 @@ def _update_messages(messages: list[Message], lease: datetime) -> set[int]:
             adapt(m.next_attempt_at),
             adapt(m.last_attempt_at),
             adapt(m.succeeded_at),
+            adapt(lease),
         ]
     table = Message._meta.db_table
     sql = _UPDATE_SQL.format(
         fields=", ".join(_MESSAGE_FIELDS),
-        rows=", ".join([row] * len(messages)),
+        rows=", ".join([row] * len(moved)),
+        attempts=f", attempts AS ({insert[0]})" if insert else "",
         table=table,
         assignments=", ".join(f"{f} = v.{f}" for f in _MESSAGE_FIELDS),
     )
+    if insert:
+        params += insert[1]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, adapt(lease)])
+        cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
 
 
