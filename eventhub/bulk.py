@@ -28,10 +28,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
-import psycopg
-from django.conf import settings
 from django.db import connection, models
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+
+from eventhub.prepared import prepared_cursor
 
 Companion = tuple[str, list]  # an INSERT reading `inserted` (id, token, ...), and its parameters
 
@@ -54,7 +53,8 @@ def bulk_insert(
         model.objects.bulk_create(instances)
         return
     sql, params = insert_statement(model, instances, companions)
-    with _cursor(prepared=len(instances) == 1) as cursor:
+    # A one-row insert's text is the same from publish to publish: prepared once per connection.
+    with prepared_cursor() if len(instances) == 1 else connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = dict((token, pk) for pk, token in cursor.fetchall())
     for instance in instances:
@@ -170,32 +170,6 @@ def _new_plan(model: type[models.Model]) -> _Plan:
         returning=", ".join(returning),
         returning_for_companions=", ".join(dict.fromkeys(readable)),
     )
-
-
-def _cursor(*, prepared: bool) -> CursorWrapper:
-    """Django's cursor; for a one-row insert (whose text is the same from publish to publish) one that
-    binds on the server, so PostgreSQL runs it as a statement prepared once per connection (the
-    connection's prepare_threshold, eventhub/settings.py) instead of parsing and planning a new text
-    per publish. Same connection, so same transaction; errors are Django's, as with connection.cursor()."""
-    if not (prepared and settings.EVENTHUB_DB_PREPARED_INSERT):
-        return connection.cursor()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
-        cursor = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        return _ServerBoundDebugCursor(cursor, connection)
-    return connection.make_cursor(cursor)
-
-
-class _ServerBoundDebugCursor(CursorDebugWrapper):
-    """Logs (DEBUG, tests) the statement as Django's server-binding backend does: its text with the
-    values quoted in (a prepared run leaves no query text on the psycopg cursor to log)."""
-
-    def execute(self, sql: str, params: list | None = None) -> None:
-        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
-            return CursorWrapper.execute(self, sql, params)
 
 
 def _all_same(values: list) -> bool:

@@ -97,7 +97,10 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'eventhub.sqlite3'
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("EVENTHUB_DB_CONN_MAX_AGE", 60))
 }
-EVENTHUB_DB_PREPARED_INSERT = env_bool("EVENTHUB_DB_PREPARED_INSERT", True)  # PostgreSQL only
+# PostgreSQL only (eventhub/prepared.py); EVENTHUB_DB_PREPARED_INSERT is its earlier name, still read.
+EVENTHUB_DB_PREPARED_STATEMENTS = env_bool(
+    "EVENTHUB_DB_PREPARED_STATEMENTS", env_bool("EVENTHUB_DB_PREPARED_INSERT", True)
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file locally: WAL lets readers run beside the single writer,
     # and IMMEDIATE transactions queue writers instead of failing with "database is locked".
@@ -119,10 +122,10 @@ else:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
         "EVENTHUB_DB_DISABLE_SERVER_SIDE_CURSORS", False
     )
-    # A one-event publish's INSERT is a statement prepared once per connection (eventhub/bulk.py): the
-    # threshold 0 prepares what binds on the server at its first run; nothing else binds on the server.
-    # Off behind PgBouncer in transaction mode (prepared statements are per server connection).
-    if EVENTHUB_DB_PREPARED_INSERT:
+    # A one-event publish's INSERT and the delivery claim are statements prepared once per connection
+    # (eventhub/prepared.py): the threshold 0 prepares what binds on the server at its first run; nothing
+    # else binds on the server. Off behind PgBouncer in transaction mode (they are per server connection).
+    if EVENTHUB_DB_PREPARED_STATEMENTS:
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 from deliveries.models import Message, MessageStatus
 from deliveries.services import claimed_rows
 from deliveries.services.dispatch import ANY, FIRST, RETRY
+from eventhub.prepared import prepared_cursor
 from subscriptions.models import EventSubscription
 
 _LANE_FILTER = {FIRST: "AND m.schedule_step = 0", RETRY: "AND m.schedule_step > 0", ANY: ""}
@@ -102,7 +103,7 @@ def claim_messages(lane: str, now: datetime | None, limit: int) -> tuple[list[Me
             return claimed_rows.messages_from_rows(cursor.fetchall()), lease
     ctes, update, params = _claim_statement(lane, now, limit)
     sql = _CLAIM_AND_LOAD.format(ctes=ctes, update=update, columns=columns, joins=joins)
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:  # planning it cost more than running it
         cursor.execute(sql, params)
         messages = claimed_rows.messages_from_rows(cursor.fetchall())
     if not messages:

@@ -62,3 +62,28 @@ def test_nothing_due_claims_nothing(acme, event_types, django_assert_num_queries
     assert len(claim_messages(ANY, None, 10)[0]) == 1
     with django_assert_num_queries(1):  # SQLite too: no load when the claim took nothing
         assert claim_messages(ANY, None, 10) == ([], None)
+
+
+def _prepared_claims() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%WITH inflight%"]
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_claim_is_prepared_once_per_connection_on_postgresql(acme, event_types, settings, prepared):
+    """Planning the claim cost PostgreSQL twice its execution: it binds on the server and is planned once
+    per connection, unless prepared statements are off (PgBouncer in transaction mode)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    settings.EVENTHUB_DB_PREPARED_STATEMENTS = prepared
+    subscribe(acme.account, "https://example.com/hook")
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # earlier tests' claims on this connection (psycopg forgets them too)
+    before = _prepared_claims()
+    for _ in range(3):
+        send_event(acme.account)
+        assert len(claim_messages(ANY, None, 10)[0]) == 1
+    assert _prepared_claims() - before == (1 if prepared else 0)
