@@ -281,31 +281,29 @@ def ingest_single(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Fi
 # --- e2e-single ------------------------------------------------------------------------------------------
 
 
-def _receipt_latencies(account, receiver: ReceiverProcess, sent: list) -> list[float]:
-    """Publish-to-receipt in ms for every delivery: the receipt (receiver's clock) minus the send time
-    of the request that published its event (producer's clock)."""
+def _paced_figures(account, receiver: ReceiverProcess, sent: list) -> tuple[list[float], dict]:
+    """Publish-to-receipt in ms for every delivery (the receipt, by the receiver's clock, minus the send
+    time of the request that published its event, by the producer's), and its split into stages; one
+    read of the account's messages serves both."""
     from deliveries.models import Message
 
     sent_at = {token: at for token, at, _ in sent}
-    event_of = dict(Message.objects.filter(account=account).values_list("token", "event__token"))
-    return [
+    messages = Message.objects.filter(account=account).values_list("token", "event__token", "created")
+    event_of = {token: event for token, event, _ in messages}
+    created = {token: at for token, _, at in messages}
+    receipts = receiver.receipts()
+    latencies = [
         (at - sent_at[event_of[token]]) * 1000
-        for token, at, _ in receiver.receipts()
+        for token, at, _ in receipts
         if token in event_of and event_of[token] in sent_at
     ]
-
-
-def _stages(account, receiver: ReceiverProcess) -> dict:
-    from deliveries.models import Message
-
-    created = dict(Message.objects.filter(account=account).values_list("token", "created"))
-    split = stages(account, receiver.receipts(), created)
+    split = stages(account, receipts, created)
     progress(
         f"e2e-single latency stages: created->attempt p50 {split['to_attempt_p50_ms']:.1f} p99 "
         f"{split['to_attempt_p99_ms']:.1f} ms; attempt->receipt p50 {split['on_wire_p50_ms']:.1f} p99 "
         f"{split['on_wire_p99_ms']:.1f} ms"
     )
-    return split
+    return latencies, split
 
 
 def e2e_single(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figure], dict]:
@@ -348,8 +346,7 @@ def e2e_single(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figur
             paced_received = wait_for(
                 lambda e=paced_events: receiver.count() >= e * E2E_SUBSCRIPTIONS, options.timeout
             )
-            latencies = _receipt_latencies(paced_account, receiver, paced["sent"])
-            split = _stages(paced_account, receiver)
+            latencies, split = _paced_figures(paced_account, receiver, paced["sent"])
             in_flight = min(
                 E2E_SUBSCRIPTIONS * settings.EVENTHUB_SUBSCRIPTION_CONCURRENCY,
                 options.workers * options.threads * settings.EVENTHUB_CLAIM_BATCH,
