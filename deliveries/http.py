@@ -260,9 +260,10 @@ def _read_capped(response: BaseHTTPResponse, cap: int) -> tuple[str, bool]:
 
 
 def _reason(exc: Exception) -> str:
-    """urllib3 names the pool in front of the cause ("HTTPConnection(host=...): Failed to ..."): the cause."""
-    text = str(exc)
-    return text.split("): ", 1)[1] if text.startswith("HTTP") and "): " in text else text
+    """The cause without the connection urllib3 names in front of it: a NewConnectionError's text is
+    f"{exc.conn}: {message}" (its constructor), so the prefix goes by that, not by parsing the wording."""
+    text, conn = str(exc), getattr(exc, "conn", None)
+    return text.removeprefix(f"{conn}: ") if conn is not None else text
 
 
 def _ms(started: float) -> int:

@@ -375,3 +375,12 @@ def test_a_hanging_send_is_detached_from_its_loop_and_records_its_own_outcome(
         and message.schedule_step == 1
         and message.lease_expires_at is None
     )
+
+
+def test_a_refused_connection_is_recorded_as_its_cause_without_the_pool_name(acme, event_types):
+    subscribe(acme.account, "http://127.0.0.1:9/hook")  # nothing listens on the discard port
+    send_event(acme.account)
+    deliver()
+    [attempt] = MessageAttempt.objects.all()
+    assert attempt.error.startswith("ConnectionError: Failed to establish a new connection: ")
+    assert "Connection refused" in attempt.error and "HTTPConnection" not in attempt.error
