@@ -81,7 +81,9 @@ def test_the_claim_is_prepared_once_per_connection_on_postgresql(acme, event_typ
     settings.EVENTHUB_DB_PREPARED_STATEMENTS = prepared
     subscribe(acme.account, "https://example.com/hook")
     with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE ALL")  # earlier tests' claims on this connection (psycopg forgets them too)
+        cursor.execute(
+            "DEALLOCATE ALL"
+        )  # earlier tests' claims on this connection (psycopg forgets them too)
     before = _prepared_claims()
     for _ in range(3):
         send_event(acme.account)
