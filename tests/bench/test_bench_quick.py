@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.ingest import BATCH_RUNS
 from tests.conftest import require_service
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,7 +67,7 @@ def test_quick_benchmark_runs_every_scenario_and_writes_its_results():
     assert burst["deliveries"] == burst["expected"] == 400 * 4
     assert data["details"]["delivery"]["attempts"] == burst["expected"]
     assert data["details"]["backlog"]["large"]["received"] == 2000
-    assert data["details"]["ingest"]["messages"] == 5 * (20 + 100 + 500)
+    assert data["details"]["ingest"]["messages"] == 5 * (20 + 100 + 500 * BATCH_RUNS)
     # The front door (bench/front_door.py): every single publish wrote its 5 messages, every delivery
     # arrived, the baselines ran, and the memory run reached its count.
     single = data["details"]["ingest-single"]
