@@ -65,6 +65,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="latency run's offered load, as a fraction of the measured throughput",
     )
     parser.add_argument("--paced-seconds", type=float, default=15, help="length of the latency run")
+    parser.add_argument(
+        "--paced-rate",
+        type=float,
+        default=None,
+        help="e2e-single latency run's events/s instead of --load x the measured rate (A/B runs at equal load)",
+    )
     parser.add_argument("--sql-events", type=int, default=1000)
     parser.add_argument(
         "--ingest-events",

@@ -74,7 +74,13 @@ def stages(account, receipts: list, created: dict) -> dict:
         began[token] = min(began.get(token, at), at)
     to_start = [(began[t] - created[t]).total_seconds() * 1000 for t in created if t in began]
     on_wire = [(at - began[t].timestamp()) * 1000 for t, at, _ in receipts if t in began]
+    slowest = sorted((t for t in created if t in began), key=lambda t: began[t] - created[t])
+    slowest = slowest[-max(1, len(slowest) // 100) :]
     return {
+        "slowest_to_attempt": [
+            {"token": t, "created": created[t].timestamp(), "attempt_began": began[t].timestamp()}
+            for t in slowest
+        ],
         "to_attempt_p50_ms": percentile(to_start, 0.50),
         "to_attempt_p99_ms": percentile(to_start, 0.99),
         "on_wire_p50_ms": percentile(on_wire, 0.50),

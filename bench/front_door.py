@@ -298,8 +298,18 @@ def _paced_figures(account, receiver: ReceiverProcess, sent: list) -> tuple[list
         if token in event_of and event_of[token] in sent_at
     ]
     split = stages(account, receipts, created)
+    to_created = [
+        (created[token].timestamp() - sent_at[event]) * 1000
+        for token, event in event_of.items()
+        if event in sent_at
+    ]
+    split["to_created_p50_ms"], split["to_created_p99_ms"] = (
+        percentile(to_created, 0.5),
+        percentile(to_created, 0.99),
+    )
     progress(
-        f"e2e-single latency stages: created->attempt p50 {split['to_attempt_p50_ms']:.1f} p99 "
+        f"e2e-single latency stages: publish->created p50 {split['to_created_p50_ms']:.1f} p99 "
+        f"{split['to_created_p99_ms']:.1f} ms; created->attempt p50 {split['to_attempt_p50_ms']:.1f} p99 "
         f"{split['to_attempt_p99_ms']:.1f} ms; attempt->receipt p50 {split['on_wire_p50_ms']:.1f} p99 "
         f"{split['on_wire_p99_ms']:.1f} ms"
     )
@@ -334,13 +344,14 @@ def e2e_single(hub: Hub, receiver: ReceiverProcess, options) -> tuple[list[Figur
             last = max((at for _, at, _ in receipts), default=time.time())
             delivered_rate = len(receipts) / max(last - burst["started"], 1e-9)
             event_rate = delivered_rate / E2E_SUBSCRIPTIONS
-            rate = max(1.0, options.load * event_rate)
+            rate = options.paced_rate or max(1.0, options.load * event_rate)
             paced_events = max(20, int(rate * options.paced_seconds))
             paced_account = subscribed_account(f"e2e-paced-p{producers}", [receiver.url] * E2E_SUBSCRIPTIONS)
             paced_key = issue_api_key(paced_account).raw_key
             receiver.reset()
             progress(
-                f"e2e-single latency: {paced_events} events at {rate:.0f}/s ({options.load:.0%}) from {producers} producers"
+                f"e2e-single latency: {paced_events} events at {rate:.0f}/s "
+                f"({'fixed' if options.paced_rate else f'{options.load:.0%}'}) from {producers} producers"
             )
             paced = Producers(base, paced_key, producers).run(paced_events, f"paced{producers}", rate=rate)
             paced_received = wait_for(

@@ -1,6 +1,8 @@
 """Coalesced wake-up kicks, sent off the request path. A committed publish only asks for a kick; one
-thread per process sends at most one kick per window (trailing edge: a kick asked for at t is sent by
-t + window + the send itself), so N publishes in a window cost one broker publish, and a slow or
+thread per process sends at most one kick per window: a kick asked for when none was sent in the last
+window goes at once (leading edge: an idle hub adds no window to a delivery's latency), later ones wait
+for the window's end and ride together (a kick asked for at t is sent by t + window + the send itself),
+so sends are at least a window apart whatever the rate of publishes, and a slow or
 blackholed broker holds up this thread, never a request. At most one kick is ever pending; a kick that
 is lost is harmless (the sweeper re-dispatches anything due). The thread starts lazily in the process
 that asks (never in a pre-fork parent), again after a fork, and a pending kick is sent at exit."""
@@ -50,14 +52,17 @@ class CoalescingKicker:
             self._thread.start()
 
     def _run(self) -> None:
+        last_sent = float("-inf")
         while True:
             self._wanted.wait()
-            time.sleep(self.window())  # everything asked for in the window rides on this one kick
+            # Everything asked for until the window since the last send ends rides on this one kick.
+            time.sleep(max(0.0, last_sent + self.window() - time.monotonic()))
             with self._lock:
                 if self._stopping:
                     return
                 self._wanted.clear()
                 self._sending = True
+            last_sent = time.monotonic()
             try:
                 self._send()
             finally:

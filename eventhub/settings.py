@@ -225,6 +225,11 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss")):
         "socket_timeout": EVENTHUB_BROKER_TIMEOUT,
         "retry_on_timeout": False,
         "max_retries": EVENTHUB_BROKER_PUBLISH_RETRIES,
+        # No unacked-message bookkeeping: kombu's ack emulation writes every received task to a hash and
+        # an index in a MULTI pipeline and removes it on ack, ~60 % of the worker's cost of receiving a
+        # kick; it only ever redelivers after the visibility timeout (an hour). The database is the source
+        # of truth: the sweeper re-dispatches what a lost kick or a killed worker left (docs/decisions.md).
+        "ack_emulation": False,
     }
 elif CELERY_BROKER_URL.startswith(("amqp", "pyamqp")):
     # confirm_publish: a publish returns only once RabbitMQ has the message (or fails within the timeout).

@@ -14,6 +14,8 @@ runs on one host, whose clock every process shares.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -60,9 +62,12 @@ _CLAIM_UPDATE = """
 UPDATE {message} SET status = 'SENDING', lease_expires_at = {lease}
 WHERE id IN (SELECT id FROM ranked WHERE position <= room ORDER BY next_attempt_at, id LIMIT %(limit)s)
 """
+# Whether due messages were left because their subscription is at its concurrency cap: only then must the
+# loop claim again when its sends finish (any other message committed since its start comes with a kick).
+_HELD_BACK = "(EXISTS (SELECT 1 FROM capped) OR EXISTS (SELECT 1 FROM ranked WHERE position > room))"
 # PostgreSQL: claim and load in one statement (the claimed rows, as updated, joined to what a send needs).
 _CLAIM_AND_LOAD = """{ctes}, m AS ({update} RETURNING *)
-SELECT {columns} FROM m {joins} ORDER BY m.next_attempt_at, m.id"""
+SELECT {columns}, {held_back} FROM m {joins} ORDER BY m.next_attempt_at, m.id"""
 # SQLite cannot update in a WITH, nor return joined columns: it loads the claimed ids in a second statement.
 _LOAD = "SELECT {columns} FROM {message} m {joins} WHERE m.id IN ({ids}) ORDER BY m.next_attempt_at, m.id"
 # The statement's start (now() would be the transaction's, stale inside a long one): one value for every row.
@@ -73,52 +78,84 @@ _DATABASE_CLOCK = (
 _PINNED_CLOCK = ("%(now)s", "%(lease)s")
 
 
+class Claim(NamedTuple):
+    messages: list[Message]  # claim order, with event, subscription and failure streak attached
+    lease: datetime | None  # when the lease ends; None when nothing was claimed by the database's clock
+    # Due messages were left for a subscription at its concurrency cap (assumed when nothing was claimed,
+    # which the statement cannot tell apart): the caller claims again once its own sends free slots.
+    held_back: bool
+
+
 def claim_due(lane: str, now: datetime | None, limit: int) -> tuple[list[int], datetime | None]:
     """Ids of up to `limit` due messages now leased to the caller, and the lease's expiry (the caller
     records its results only while it still holds that lease; None when nothing was claimed). With
     `now` None the database's clock decides what is due and when the lease ends."""
-    ctes, update, params = _claim_statement(lane, now, limit)
-    with connection.cursor() as cursor:
-        cursor.execute(ctes + update + "RETURNING id, lease_expires_at", params)
-        rows = cursor.fetchall()
-    seconds = settings.EVENTHUB_LEASE_SECONDS
-    if not rows:
-        return [], None if now is None else now + timedelta(seconds=seconds)
-    return [row[0] for row in rows], _aware(rows[0][1])
+    ids, lease, _held_back = _claim_ids(lane, now, limit)
+    return ids, lease
 
 
-def claim_messages(lane: str, now: datetime | None, limit: int) -> tuple[list[Message], datetime | None]:
+def claim_messages(lane: str, now: datetime | None, limit: int) -> Claim:
     """`claim_due`, returning the claimed messages with their event, subscription and failure streak
     loaded (in claim order): one statement on PostgreSQL, two on SQLite."""
     columns, joins = claimed_rows.select_list()
     if connection.vendor != "postgresql":
-        ids, lease = claim_due(lane, now, limit)
+        ids, lease, held_back = _claim_ids(lane, now, limit)
         if not ids:
-            return [], lease
+            return Claim([], lease, True)
         sql = _LOAD.format(
             columns=columns, message=Message._meta.db_table, joins=joins, ids=", ".join(["%s"] * len(ids))
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, ids)
-            return claimed_rows.messages_from_rows(cursor.fetchall()), lease
+            return Claim(claimed_rows.messages_from_rows(cursor.fetchall()), lease, held_back)
     ctes, update, params = _claim_statement(lane, now, limit)
-    sql = _CLAIM_AND_LOAD.format(ctes=ctes, update=update, columns=columns, joins=joins)
     with prepared_cursor() as cursor:  # planning it cost more than running it
-        cursor.execute(sql, params)
-        messages = claimed_rows.messages_from_rows(cursor.fetchall())
-    if not messages:
-        seconds = settings.EVENTHUB_LEASE_SECONDS
-        return [], None if now is None else now + timedelta(seconds=seconds)
-    return messages, _aware(messages[0].lease_expires_at)
+        cursor.execute(_claim_and_load_text(ctes, update, columns, joins), params)
+        rows = cursor.fetchall()
+    if not rows:
+        return Claim([], _empty_lease(now), True)
+    messages = claimed_rows.messages_from_rows(rows)
+    return Claim(messages, messages[0].lease_expires_at, bool(rows[0][-1]))
+
+
+def _claim_ids(lane: str, now: datetime | None, limit: int) -> tuple[list[int], datetime | None, bool]:
+    ctes, update, params = _claim_statement(lane, now, limit)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{ctes}{update}RETURNING id, lease_expires_at, {_HELD_BACK}", params)
+        rows = cursor.fetchall()
+    if not rows:
+        return [], _empty_lease(now), True
+    return [row[0] for row in rows], _aware(rows[0][1]), any(bool(row[2]) for row in rows)
+
+
+def _empty_lease(now: datetime | None) -> datetime | None:
+    """An empty claim's lease: none by the database's clock, the would-be expiry with a pinned clock."""
+    return None if now is None else now + timedelta(seconds=settings.EVENTHUB_LEASE_SECONDS)
 
 
 def _claim_statement(lane: str, now: datetime | None, limit: int) -> tuple[str, str, dict]:
     """The claim's WITH part, its UPDATE (no RETURNING) and their parameters."""
-    seconds = settings.EVENTHUB_LEASE_SECONDS
     postgres = connection.vendor == "postgresql"
     if now is None and not postgres:
         now = timezone.now()
-    now_sql, lease_sql = _DATABASE_CLOCK if now is None else _PINNED_CLOCK
+    ctes, update = _claim_text(postgres, lane, pinned=now is not None)
+    seconds = settings.EVENTHUB_LEASE_SECONDS
+    params = {
+        "limit": int(limit),
+        "scan": max(4 * int(limit), 200),
+        "lease_seconds": float(seconds),
+        "default_cap": int(settings.EVENTHUB_SUBSCRIPTION_CONCURRENCY),  # for subscriptions without their own
+    }
+    if now is not None:
+        adapt = connection.ops.adapt_datetimefield_value
+        params |= {"now": adapt(now), "lease": adapt(now + timedelta(seconds=seconds))}
+    return ctes, update, params
+
+
+@cache
+def _claim_text(postgres: bool, lane: str, pinned: bool) -> tuple[str, str]:
+    """The statement's text, formatted once per database, lane and clock (it runs on every claim)."""
+    now_sql, lease_sql = _PINNED_CLOCK if pinned else _DATABASE_CLOCK
     names = {
         "message": Message._meta.db_table,
         "subscription": EventSubscription._meta.db_table,
@@ -127,17 +164,14 @@ def _claim_statement(lane: str, now: datetime | None, limit: int) -> tuple[str, 
         "now": now_sql,
         "lease": lease_sql,
     }
-    ctes, update = _CLAIM_CTES.format(**names), _CLAIM_UPDATE.format(**names)
-    adapt = connection.ops.adapt_datetimefield_value
-    params = {
-        "limit": int(limit),
-        "scan": max(4 * int(limit), 200),
-        "lease_seconds": float(seconds),
-        "default_cap": int(settings.EVENTHUB_SUBSCRIPTION_CONCURRENCY),  # for subscriptions without their own
-    }
-    if now is not None:
-        params |= {"now": adapt(now), "lease": adapt(now + timedelta(seconds=seconds))}
-    return ctes, update, params
+    return _CLAIM_CTES.format(**names), _CLAIM_UPDATE.format(**names)
+
+
+@cache
+def _claim_and_load_text(ctes: str, update: str, columns: str, joins: str) -> str:
+    return _CLAIM_AND_LOAD.format(
+        ctes=ctes, update=update, columns=columns, joins=joins, held_back=_HELD_BACK
+    )
 
 
 def _aware(lease) -> datetime:

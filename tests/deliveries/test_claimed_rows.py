@@ -27,7 +27,7 @@ def test_claimed_messages_match_what_the_orm_loads(acme, event_types, django_ass
     send_event(acme.account)
     statements = 1 if connection.vendor == "postgresql" else 2
     with django_assert_num_queries(statements):
-        messages, lease = claim_messages(ANY, None, 10)
+        messages, lease, _held_back = claim_messages(ANY, None, 10)
     assert len(messages) == 4 and lease is not None and timezone.is_aware(lease)
     assert sorted(m.event.payload.get("nested", {}).get("unicode", "") for m in messages) == [
         "",
@@ -61,7 +61,7 @@ def test_nothing_due_claims_nothing(acme, event_types, django_assert_num_queries
     send_event(acme.account)
     assert len(claim_messages(ANY, None, 10)[0]) == 1
     with django_assert_num_queries(1):  # SQLite too: no load when the claim took nothing
-        assert claim_messages(ANY, None, 10) == ([], None)
+        assert claim_messages(ANY, None, 10)[:2] == ([], None)
 
 
 def _prepared_claims() -> int:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from deliveries.models import AttemptStatus, Message, MessageAttempt, MessageStatus
 from deliveries.services.claims import claim_due
-from deliveries.services.dispatch import ANY, FIRST, RETRY
+from deliveries.services.dispatch import ANY, FIRST, RETRY, flush_kicks
 from eventhub.models import Event
 from tests.deliveries.conftest import deliver, send_event, subscribe
 
@@ -99,15 +99,21 @@ def test_410_gone_disables_the_subscription_at_once_and_tells_the_account(acme, 
     assert notice.payload["event_subscription_token"] == gone.token and notice.payload["reason"] == "gone"
 
 
+@pytest.mark.django_db(transaction=True)  # the notice's commit asks for the kick that delivers it
 def test_the_disabled_notice_reaches_the_accounts_other_subscriptions(
-    acme, event_types, receiver, receiver_factory
+    acme, event_types, receiver, receiver_factory, kicks, settings
 ):
+    settings.EVENTHUB_KICK_GATE = False  # every kick counted, whatever an earlier one left in the cache
     watcher = receiver_factory()
     subscribe(acme.account, receiver.url, event_types=["card.created"])
     subscribe(acme.account, watcher.url)
     receiver.behaviour.default_status = 410
     send_event(acme.account)
-    deliver()  # the watcher gets card.created, then the notice the 410 caused
+    assert flush_kicks()
+    kicks.clear()
+    deliver()  # the watcher gets card.created; the 410 disables the other and publishes the notice
+    assert flush_kicks() and kicks == ["deliveries.deliver_due"]  # the notice's commit wakes a worker
+    deliver()  # the loop that kick starts
     bodies = [r.body for r in watcher.wait_for(2)]
     assert any(b'"event_type":"event_subscription.disabled"' in b for b in bodies)
 

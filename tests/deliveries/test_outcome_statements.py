@@ -31,7 +31,7 @@ def test_a_flush_is_one_statement_on_postgresql_and_one_transaction_on_sqlite(ac
     subscribe(acme.account, "https://example.com/a")
     subscribe(acme.account, "https://example.com/b")
     send_event(acme.account)
-    messages, lease = claim_messages(ANY, None, 10)
+    messages, lease, _held_back = claim_messages(ANY, None, 10)
     oplog.account_token(acme.account.id)  # the log line's account token, read once per process
     with CaptureQueriesContext(connection) as queries:
         recorded = record_outcomes(_outcomes(messages, lease), timezone.now())
@@ -52,9 +52,9 @@ def test_each_message_moves_only_under_its_own_lease(acme, event_types):
     attempt but leaves the message to that worker."""
     subscribe(acme.account, "https://example.com/a")
     send_event(acme.account)
-    first, first_lease = claim_messages(ANY, timezone.now(), 10)
+    first, first_lease, _ = claim_messages(ANY, timezone.now(), 10)
     send_event(acme.account)
-    second, second_lease = claim_messages(ANY, timezone.now(), 10)
+    second, second_lease, _ = claim_messages(ANY, timezone.now(), 10)
     assert len(first) == len(second) == 1 and first_lease < second_lease
     now = timezone.now()
     taken_over = first_lease + timezone.timedelta(seconds=60)
