@@ -206,7 +206,7 @@ if CELERY_BROKER_URL.startswith("filesystem"):
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 # A broker that accepts connections and never answers must not hold up an API request's wake-up kick
 # (the event is committed; the sweeper delivers it when the broker is back): every connect, read and
 # write to the broker is bounded, and publishes are retried a bounded number of times.
@@ -227,7 +227,7 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss")):
         "max_retries": EVENTHUB_BROKER_PUBLISH_RETRIES,
         # No unacked-message bookkeeping: kombu's ack emulation writes every received task to a hash and
         # an index in a MULTI pipeline and removes it on ack, ~60 % of the worker's cost of receiving a
-        # kick; it only ever redelivers after the visibility timeout (an hour). The database is the source
+        # kick; it only ever redelivers after kombu's visibility timeout (an hour, so no setting for it here). The database is the source
         # of truth: the sweeper re-dispatches what a lost kick or a killed worker left (docs/decisions.md).
         "ack_emulation": False,
     }

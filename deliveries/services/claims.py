@@ -97,20 +97,20 @@ def claim_due(lane: str, now: datetime | None, limit: int) -> tuple[list[int], d
 def claim_messages(lane: str, now: datetime | None, limit: int) -> Claim:
     """`claim_due`, returning the claimed messages with their event, subscription and failure streak
     loaded (in claim order): one statement on PostgreSQL, two on SQLite."""
-    columns, joins = claimed_rows.select_list()
     if connection.vendor != "postgresql":
         ids, lease, held_back = _claim_ids(lane, now, limit)
         if not ids:
             return Claim([], lease, True)
+        columns, joins = claimed_rows.select_list()
         sql = _LOAD.format(
             columns=columns, message=Message._meta.db_table, joins=joins, ids=", ".join(["%s"] * len(ids))
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, ids)
             return Claim(claimed_rows.messages_from_rows(cursor.fetchall()), lease, held_back)
-    ctes, update, params = _claim_statement(lane, now, limit)
+    _ctes, _update, params = _claim_statement(lane, now, limit)
     with prepared_cursor() as cursor:  # planning it cost more than running it
-        cursor.execute(_claim_and_load_text(ctes, update, columns, joins), params)
+        cursor.execute(_claim_and_load_text(lane, pinned=now is not None), params)
         rows = cursor.fetchall()
     if not rows:
         return Claim([], _empty_lease(now), True)
@@ -168,7 +168,10 @@ def _claim_text(postgres: bool, lane: str, pinned: bool) -> tuple[str, str]:
 
 
 @cache
-def _claim_and_load_text(ctes: str, update: str, columns: str, joins: str) -> str:
+def _claim_and_load_text(lane: str, pinned: bool) -> str:
+    """PostgreSQL's claim-and-load statement, formatted once per lane and clock."""
+    ctes, update = _claim_text(True, lane, pinned)
+    columns, joins = claimed_rows.select_list()
     return _CLAIM_AND_LOAD.format(
         ctes=ctes, update=update, columns=columns, joins=joins, held_back=_HELD_BACK
     )
