@@ -22,6 +22,7 @@ import traceback
 from pathlib import Path
 
 from bench.common import REPO, Figure, progress
+from bench.machine import MachineReading
 
 SCENARIOS = [
     "delivery",
@@ -180,6 +181,7 @@ def main(argv: list[str]) -> int:
     }
     chosen = args.scenario or SCENARIOS
     log_dir = Path(tempfile.mkdtemp(prefix="eventhub-bench-"))
+    machine = MachineReading.start()  # before any process of the run takes a core
     started = time.monotonic()
     figures: list[Figure] = []
     details: dict = {}
@@ -201,6 +203,7 @@ def main(argv: list[str]) -> int:
     finally:
         hub.close()
         receiver.stop()
+    machine.finish()
 
     header = (
         f"EventHub benchmark ({'quick' if args.quick else 'full'}): database {connection.vendor}, broker "
@@ -209,6 +212,7 @@ def main(argv: list[str]) -> int:
         f"{time.monotonic() - started:.0f} s"
     )
     print_table(figures, header)
+    print(machine.summary())
     unmet = [f"{f.scenario}: {f.name}" for f in figures if f.met is False]
     print(
         f"floors met: {sum(f.met is True for f in figures)} of {sum(f.met is not None for f in figures)}"
@@ -221,6 +225,7 @@ def main(argv: list[str]) -> int:
     out = results / f"bench-{time.strftime('%Y%m%dT%H%M%S')}{'-quick' if args.quick else ''}.json"
     payload = {
         "header": header,
+        "machine": machine.as_dict(),
         "args": {k: v for k, v in vars(args).items() if k != "serve_receiver"},
         "figures": [f.as_dict() for f in figures],
         "details": details,

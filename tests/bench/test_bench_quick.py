@@ -46,10 +46,14 @@ def test_quick_benchmark_runs_every_scenario_and_writes_its_results():
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
     assert "floors met:" in result.stdout
+    assert (
+        "machine: a fixed Python loop took" in result.stdout
+    )  # how fast the machine ran, beside the figures
     [written] = set((REPO / "bench" / "results").glob("bench-*-quick.json")) - before
     data = json.loads(written.read_text())
     written.unlink()
     assert data["failed"] == []
+    assert data["machine"]["loop_ms_start"] > 0 and data["machine"]["loop_ms_end"] > 0
     # Every scenario produced its figures (values, not timings, are what this smoke test checks).
     assert {f["scenario"] for f in data["figures"]} == {
         "delivery",

@@ -1,6 +1,7 @@
-"""The two measuring tools beside the benchmark still run and still say what they claim: the in-process CPU
-per publish (bench/publish_cpu.py) and the per-request summary of py-spy's collapsed stacks
-(bench/profile_summary.py). No timing assertions: the figures' presence and arithmetic are what is checked."""
+"""The measuring tools beside the benchmark still run and still say what they claim: the in-process CPU
+per publish (bench/publish_cpu.py), the per-request summary of py-spy's collapsed stacks
+(bench/profile_summary.py), the CPU split by process kind and the machine's speed reading
+(bench/machine.py). No timing assertions: the figures' presence and arithmetic are what is checked."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import re
 
 import pytest
 
-from bench import cpu_split, profile_summary, publish_cpu
+from bench import cpu_split, machine, profile_summary, publish_cpu
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +62,16 @@ def test_cpu_split_names_process_kinds_and_counts_new_processes_from_zero():
     assert cpu_split.split(before, after) == {"web": 0.5, "pg": 0.25}
     assert os.getpid() in cpu_split.cpu_seconds_by_process()  # this process, read from /proc
     assert all(seconds >= 0 for _, seconds in cpu_split.cpu_seconds_by_process().values())
+
+
+def test_machine_reading_takes_steal_from_the_aggregate_cpu_line_and_times_a_loop():
+    stat = "cpu  100 0 50 800 10 0 5 35 0 0\ncpu0 50 0 25 400 5 0 2 18 0 0\nintr 1 2 3\n"
+    assert machine.steal_and_total(stat) == (35, 1000)  # user..steal; guest time is already in user
+    assert machine.steal_and_total("intr 1 2\n") is None
+    assert machine.steal_percent((35, 1000), (85, 2000)) == pytest.approx(5.0)
+    assert machine.steal_percent(None, (85, 2000)) is None
+    assert machine.loop_ms(rounds=1, size=1000) > 0
+    reading = machine.MachineReading.start()
+    reading.finish()
+    assert reading.loop_ms_end > 0 and reading.steal_percent is not None  # Linux: read from /proc/stat
+    assert "CPU stolen by the hypervisor during the run" in reading.summary()
