@@ -5,9 +5,17 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    task_postrun,
+    worker_process_init,
+    worker_ready,
+)
+from django.conf import settings
 
 from eventhub import filesystem_broker
+from eventhub.gc_freeze import freeze_startup_objects
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "eventhub.settings")
 filesystem_broker.register()  # the embedded broker writes whole message files
@@ -30,13 +38,19 @@ def _drop_broken_or_old_connections(**kwargs) -> None:
     close_old_connections()
 
 
+@worker_ready.connect  # the process that runs tasks with the threads and solo pools
+@worker_process_init.connect  # each prefork child, after the fork
+def _freeze_startup_objects(**kwargs) -> None:
+    """Full garbage collections stop walking the worker's start-up objects (eventhub/gc_freeze.py)."""
+    if settings.EVENTHUB_GC_FREEZE:
+        freeze_startup_objects()
+
+
 @after_setup_logger.connect
 @after_setup_task_logger.connect
 def _json_logs(logger, **kwargs) -> None:
     """Celery replaces the root logger's handlers with its own; keep EVENTHUB_LOG_FORMAT=json in workers
     and beat (one JSON object per line, like the web processes)."""
-    from django.conf import settings
-
     if settings.EVENTHUB_LOG_FORMAT == "json":
         from eventhub.logs import JsonFormatter
 

@@ -332,6 +332,9 @@ EVENTHUB_AUTO_DISABLE_DAYS = env_float("EVENTHUB_AUTO_DISABLE_DAYS", 5.0)
 EVENTHUB_SWEEP_SECONDS = env_float("EVENTHUB_SWEEP_SECONDS", 5.0)
 # How long one delivery task keeps claiming before it hands over to a fresh task.
 EVENTHUB_DELIVERY_TASK_SECONDS = env_float("EVENTHUB_DELIVERY_TASK_SECONDS", 30.0)
+# Workers freeze their start-up objects once ready, so full garbage collections (64-81 ms with the GIL
+# held, every lane stopped) no longer walk them (eventhub/gc_freeze.py).
+EVENTHUB_GC_FREEZE = env_bool("EVENTHUB_GC_FREEZE", True)
 EVENTHUB_SECRET_ROTATION_GRACE_HOURS = env_float("EVENTHUB_SECRET_ROTATION_GRACE_HOURS", 24.0)
 EVENTHUB_RECOVERY_MAX_DAYS = env_int("EVENTHUB_RECOVERY_MAX_DAYS", 14)
 EVENTHUB_RECOVERY_MAX_MESSAGES = env_int("EVENTHUB_RECOVERY_MAX_MESSAGES", 10000)

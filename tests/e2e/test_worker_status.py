@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -65,3 +66,10 @@ def test_a_worker_with_the_json_log_format_writes_attempts_as_json_lines(
     assert entry["event_token"] == event.token and entry["subscription"] == subscription.token
     assert entry["account"] == acme.token and entry["outcome"] == "success"
     assert "SECRET-PAYLOAD" not in worker.log.read_text(errors="replace")
+
+
+def test_a_worker_freezes_its_start_up_objects_once_ready(worker_factory):
+    worker = worker_factory(env={"EVENTHUB_LOG_LEVEL": "INFO"})
+    match = re.search(r"froze (\d+) start-up objects", worker.log.read_text(errors="replace"))
+    assert match, worker.tail()
+    assert int(match.group(1)) > 50_000  # Django, Celery and the app: what full collections used to walk
