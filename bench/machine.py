@@ -68,8 +68,8 @@ class MachineReading:
         end = "?" if self.loop_ms_end is None else f"{self.loop_ms_end:.0f}"
         steal = "unknown" if self.steal_percent is None else f"{self.steal_percent:.1f} %"
         return (
-            f"machine: a fixed Python loop took {self.loop_ms_start:.0f} ms at the start and {end} ms at the end "
-            f"(lower is faster); CPU stolen by the hypervisor during the run: {steal}"
+            f"machine: a fixed Python loop took {self.loop_ms_start:.0f} ms at the start and {end} ms at "
+            f"the end (lower is faster); CPU stolen by the hypervisor during the run: {steal}"
         )
 
     def as_dict(self) -> dict:

@@ -9,6 +9,7 @@ from celery.signals import (
     after_setup_logger,
     after_setup_task_logger,
     task_postrun,
+    worker_init,
     worker_process_init,
     worker_ready,
 )
@@ -38,12 +39,18 @@ def _drop_broken_or_old_connections(**kwargs) -> None:
     close_old_connections()
 
 
-@worker_ready.connect  # the process that runs tasks with the threads and solo pools
-@worker_process_init.connect  # each prefork child, after the fork
+@worker_init.connect  # the main process, before a prefork pool forks its children
+@worker_ready.connect  # again once ready: what the consumer built since (threads and solo pools run here)
 def _freeze_startup_objects(**kwargs) -> None:
     """Full garbage collections stop walking the worker's start-up objects (eventhub/gc_freeze.py)."""
     if settings.EVENTHUB_GC_FREEZE:
         freeze_startup_objects()
+
+
+@worker_process_init.connect  # a prefork child (and the solo pool's own process, where it changes nothing)
+def _freeze_in_a_child(**kwargs) -> None:
+    if settings.EVENTHUB_GC_FREEZE:
+        freeze_startup_objects(collect=False)
 
 
 @after_setup_logger.connect

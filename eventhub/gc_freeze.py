@@ -16,10 +16,12 @@ import logging
 logger = logging.getLogger(__name__)
 
 
-def freeze_startup_objects() -> int:
+def freeze_startup_objects(*, collect: bool = True) -> int:
     """Collect once (start-up garbage is not kept forever), then freeze what survived; returns how many
-    objects the collector now leaves alone."""
-    gc.collect()
+    objects the collector now leaves alone. A forked child passes `collect=False`: its parent froze before
+    the fork, and a collection would write to every inherited object, copying the pages it shares."""
+    if collect:
+        gc.collect()
     gc.freeze()
     frozen = gc.get_freeze_count()
     logger.info("froze %d start-up objects: full garbage collections no longer walk them", frozen)

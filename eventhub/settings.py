@@ -227,7 +227,8 @@ if CELERY_BROKER_URL.startswith(("redis", "rediss")):
         "max_retries": EVENTHUB_BROKER_PUBLISH_RETRIES,
         # No unacked-message bookkeeping: kombu's ack emulation writes every received task to a hash and
         # an index in a MULTI pipeline and removes it on ack, ~60 % of the worker's cost of receiving a
-        # kick; it only ever redelivers after kombu's visibility timeout (an hour, so no setting for it here). The database is the source
+        # kick; it only ever redelivers after kombu's visibility timeout (an hour; without the emulation
+        # that timeout is never read, so it is not set here). The database is the source
         # of truth: the sweeper re-dispatches what a lost kick or a killed worker left (docs/decisions.md).
         "ack_emulation": False,
     }
