@@ -51,8 +51,11 @@ def enqueue(task_name: str, *args, countdown: float | None = None) -> None:
 KICK_GATE_SECONDS = 1
 
 
-def kick(lane: str = FIRST, *, delay: float = 0.0) -> None:
-    if not delay and lane in LANES and not _open_gate(lane):
+def kick(lane: str = FIRST, *, delay: float = 0.0, gated: bool = True) -> None:
+    """Wake a worker for `lane`. `gated=False` (the sweeper) always publishes: the gate may be held by
+    the very kick whose loss the sweeper is there to make good (a publish still hanging on a dead broker
+    holds it until it fails), and a sweep's kick skipped then would leave the work to the next sweep."""
+    if gated and not delay and lane in LANES and not _open_gate(lane):
         return  # a kick of this lane is already waiting for a worker
     try:
         enqueue(DELIVER_RETRIES if lane == RETRY else DELIVER_DUE, countdown=delay or None)

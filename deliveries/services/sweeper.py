@@ -23,5 +23,5 @@ def sweep(now: datetime | None = None) -> dict[str, object]:
         if queryset.exists()
     ]
     for lane in woken:
-        kick(lane)
+        kick(lane, gated=False)  # never held back by the kick it may be replacing (dispatch.kick)
     return {"released_leases": released, "woken": woken, "requeued_jobs": requeue_lost_jobs(now)}

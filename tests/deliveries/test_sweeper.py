@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from deliveries.models import Message, MessageStatus, RecoveryJob, RecoveryStatus
 from deliveries.services.claims import claim_due
-from deliveries.services.dispatch import ANY
+from deliveries.services.dispatch import ANY, FIRST, _open_gate, flush_kicks
 from deliveries.services.sweeper import sweep
 from tests.deliveries.conftest import deliver, send_event, subscribe
 
@@ -31,6 +31,19 @@ def test_due_first_tries_and_due_retries_wake_their_own_lanes(acme, event_types,
     assert sweep(now)["woken"] == []
     assert sweep(now + timedelta(seconds=10))["woken"] == ["retry"]
     assert kicks == ["deliveries.deliver_retries"]
+
+
+def test_the_sweep_wakes_a_worker_while_another_kick_holds_the_gate(acme, event_types, kicks, settings):
+    """A kick still hanging on a dead broker holds its lane's gate until it fails; the sweep that finds
+    its message must wake a worker all the same (the RabbitMQ outage test lost its delivery to this)."""
+    settings.EVENTHUB_KICK_GATE = True
+    subscribe(acme.account, "http://127.0.0.1:9/hook")
+    send_event(acme.account)
+    flush_kicks()
+    kicks.clear()
+    _open_gate(FIRST)  # held, as by another process's kick in flight
+    assert sweep()["woken"] == ["first"]
+    assert kicks == ["deliveries.deliver_due"]
 
 
 def test_expired_leases_are_handed_back(acme, event_types, kicks):
