@@ -173,6 +173,15 @@ def _one_statement_is_all(
 _ACCOUNT, _EVENT_TYPE, _CAUSED_BY = (
     Event._meta.get_field(name) for name in ("account", "event_type", "caused_by")
 )
+# Every column of a new event in the model's order (Event(*values)), at its default until set. Shared by
+# all new events, so the defaults left in place must be immutable.
+_EVENT_ROW = {f.attname: None if f.primary_key else f.get_default() for f in Event._meta.concrete_fields}
+if not all(
+    isinstance(value, str | bool | int | type(None))
+    for name, value in _EVENT_ROW.items()
+    if name != "payload"
+):
+    raise TypeError(f"an Event default is mutable; _new_events would share it: {_EVENT_ROW}")
 
 
 def _new_events(account: Account, specs: list[EventSpec]) -> tuple[list[PublishResult], list[Event]]:
@@ -192,9 +201,11 @@ def _new_events(account: Account, specs: list[EventSpec]) -> tuple[list[PublishR
         if spec.idempotency_key and spec.idempotency_key in existing:
             results.append(PublishResult(existing[spec.idempotency_key], created=False))
             continue
-        # Keys by their columns and the related rows put in the cache, as the descriptors would do: the
-        # descriptors' checks were a third of building an event, in a batch of 500 (docs/performance.md).
-        event = Event(
+        # Keys by their columns, positionally, and the related rows put in the cache, as the descriptors would
+        # do: Model.__init__'s keyword path (a default and a descriptor per field) was half of building
+        # an event, and its descriptors' checks a third before that, in a batch of 500 (docs/performance.md).
+        row = _EVENT_ROW.copy()
+        row.update(
             token=next(event_tokens),
             account_id=account.id,
             event_type_id=spec.event_type.key,
@@ -208,6 +219,7 @@ def _new_events(account: Account, specs: list[EventSpec]) -> tuple[list[PublishR
             is_example=spec.is_example,
             awaiting_action=spec.event_type.category == EventCategory.ERROR and not spec.is_example,
         )
+        event = Event(*row.values())
         _ACCOUNT.set_cached_value(event, account)
         _EVENT_TYPE.set_cached_value(event, spec.event_type)
         _CAUSED_BY.set_cached_value(event, spec.caused_by)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from jsonschema import Draft202012Validator
 
 from eventhub.models import EventType, SchemaMode
+from eventhub.services.fast_schema import accepts, fast_validator
 
 EVENT_TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$")
 EVENT_TYPE_NAME_MAX = 128
@@ -19,7 +20,14 @@ IDEMPOTENCY_KEY_MAX = 255
 ENTITY_EVENT = re.compile(
     r"^(?P<category>[a-z_]+)\.(?P<entity>[A-Za-z0-9_]+)\.(?P<action>created|updated|deleted)$"
 )
-_validators: dict[tuple[str, str], Draft202012Validator] = {}
+
+
+class _Validators(NamedTuple):
+    full: Draft202012Validator  # the errors' messages and paths
+    fast: object | None  # a quick "valid" for the schemas it reads alike (eventhub/services/fast_schema.py)
+
+
+_validators: dict[tuple[str, str], _Validators] = {}
 
 
 @dataclass
@@ -43,19 +51,23 @@ def entity_parts(event_type: EventType) -> tuple[str, str] | None:
     return match["entity"], match["action"]
 
 
-def _validator_for(event_type: EventType) -> Draft202012Validator:
+def _validators_for(event_type: EventType) -> _Validators:
     key = (event_type.key, event_type.updated.isoformat() if event_type.updated else "")
-    validator = _validators.get(key)
-    if validator is None:
+    validators = _validators.get(key)
+    if validators is None:
         if len(_validators) > 2000:
             _validators.clear()
-        validator = _validators[key] = Draft202012Validator(event_type.schema)
-    return validator
+        schema = event_type.schema
+        validators = _validators[key] = _Validators(Draft202012Validator(schema), fast_validator(schema))
+    return validators
 
 
 def _schema_errors(event_type: EventType, payload: dict) -> list[dict]:
+    validators = _validators_for(event_type)
+    if validators.fast is not None and accepts(validators.fast, payload):
+        return []
     errors = []
-    for error in _validator_for(event_type).iter_errors(payload):
+    for error in validators.full.iter_errors(payload):
         path = ".".join(str(p) for p in error.absolute_path)
         errors.append({"path": f"payload.{path}" if path else "payload", "message": error.message[:300]})
         if len(errors) >= 20:
