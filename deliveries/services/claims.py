@@ -108,9 +108,8 @@ def claim_messages(lane: str, now: datetime | None, limit: int) -> Claim:
         with connection.cursor() as cursor:
             cursor.execute(sql, ids)
             return Claim(claimed_rows.messages_from_rows(cursor.fetchall()), lease, held_back)
-    _ctes, _update, params = _claim_statement(lane, now, limit)
     with prepared_cursor() as cursor:  # planning it cost more than running it
-        cursor.execute(_claim_and_load_text(lane, pinned=now is not None), params)
+        cursor.execute(_claim_and_load_text(lane, pinned=now is not None), _claim_params(now, limit))
         rows = cursor.fetchall()
     if not rows:
         return Claim([], _empty_lease(now), True)
@@ -139,6 +138,11 @@ def _claim_statement(lane: str, now: datetime | None, limit: int) -> tuple[str, 
     if now is None and not postgres:
         now = timezone.now()
     ctes, update = _claim_text(postgres, lane, pinned=now is not None)
+    return ctes, update, _claim_params(now, limit)
+
+
+def _claim_params(now: datetime | None, limit: int) -> dict:
+    """The claim's parameters: the clock's two only when it is pinned (else the database's own)."""
     seconds = settings.EVENTHUB_LEASE_SECONDS
     params = {
         "limit": int(limit),
@@ -149,7 +153,7 @@ def _claim_statement(lane: str, now: datetime | None, limit: int) -> tuple[str, 
     if now is not None:
         adapt = connection.ops.adapt_datetimefield_value
         params |= {"now": adapt(now), "lease": adapt(now + timedelta(seconds=seconds))}
-    return ctes, update, params
+    return params
 
 
 @cache
