@@ -74,15 +74,25 @@ class Worker:
     """`celery -A eventhub worker -Q default,deliveries,retries --pool threads -c 8` (optionally with an
     embedded beat), logging to a file the test prints on failure."""
 
-    def __init__(self, log_dir: Path, *, beat: bool = False, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        beat: bool = False,
+        env: dict[str, str] | None = None,
+        pool: dict[str, object] | None = None,
+    ):
         self.log = log_dir / f"worker-{uuid.uuid4().hex[:8]}.log"
         self.beat = beat
         self.env = env or {}
+        self.pool = pool or {}  # e.g. {"pool": "prefork", "concurrency": 2}; the threads pool by default
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30.0) -> Worker:
         env = hub_process_env(**self.env)
-        command = worker_command(sys.executable, name=f"e2e-{uuid.uuid4().hex[:6]}@%h", standalone=True)
+        command = worker_command(
+            sys.executable, name=f"e2e-{uuid.uuid4().hex[:6]}@%h", standalone=True, **self.pool
+        )
         if self.beat:
             command += ["-B", "--schedule", str(self.log.with_suffix(".beat"))]
         with open(self.log, "ab") as log:

@@ -73,3 +73,19 @@ def test_a_worker_freezes_its_start_up_objects_once_ready(worker_factory):
     match = re.search(r"froze (\d+) start-up objects", worker.log.read_text(errors="replace"))
     assert match, worker.tail()
     assert int(match.group(1)) > 50_000  # Django, Celery and the app: what full collections used to walk
+
+
+def test_a_prefork_worker_freezes_before_forking_and_each_child_after(worker_factory):
+    """The parent collects and freezes at worker_init, so its children inherit frozen pages; each child
+    only freezes (worker_process_init); the parent freezes again once ready: four lines for 2 children."""
+    from tests.e2e.conftest import wait_until
+
+    worker = worker_factory(env={"EVENTHUB_LOG_LEVEL": "INFO"}, pool={"pool": "prefork", "concurrency": 2})
+
+    def counts():
+        found = re.findall(r"froze (\d+) start-up objects", worker.log.read_text(errors="replace"))
+        return [int(n) for n in found] if len(found) >= 4 else None
+
+    frozen = wait_until(counts, timeout=15, message="four freezes (parent, 2 children, parent ready)")
+    assert len(frozen) == 4, worker.tail()
+    assert min(frozen) > 50_000  # a child's count includes what its parent froze before the fork
