@@ -7,7 +7,8 @@ process's Python (docs/performance.md, "Ninth round").
 Agreement is tested (tests/eventhub/test_fast_schema.py): on every catalog schema and on generated JSON, a
 payload jsonschema-rs accepts is one jsonschema accepts. The keywords left out (`pattern` with its two
 regex dialects, `$ref` with its retrieval, numeric `const`/`enum` with their equality rules, the
-combinators) keep the jsonschema path.
+combinators, a `$schema` other than this draft's at the root) keep the jsonschema path, and jsonschema-rs
+never fetches anything (`offline`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from typing import Any
 import jsonschema_rs
 
 # Annotations: no effect on validity in either library (formats are not asserted by either, as configured).
-_ANNOTATIONS = frozenset(
-    {"$schema", "$comment", "title", "description", "examples", "default", "deprecated", "format"}
+_ANNOTATIONS = frozenset({"$comment", "title", "description", "examples", "default", "deprecated", "format"})
+# `$schema` only at the root and only this draft's: jsonschema switches drafts at a nested `$schema` (draft 3
+# reads `type` and `required` differently) and jsonschema-rs would fetch a meta-schema it does not know.
+_DRAFT_2020_12 = frozenset(
+    {"https://json-schema.org/draft/2020-12/schema", "https://json-schema.org/draft/2020-12/schema#"}
 )
 _COUNTS = frozenset({"minimum", "maximum", "minLength", "maxLength", "minItems", "maxItems"})
 _TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
@@ -26,11 +30,16 @@ _TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean",
 
 def fast_validator(schema: Any) -> jsonschema_rs.Draft202012Validator | None:
     """A compiled validator when every keyword of `schema` is one the two libraries read alike, else None."""
-    if not _agreed(schema):
-        return None
+    if isinstance(schema, dict) and "$schema" in schema:
+        if not (isinstance(schema["$schema"], str) and schema["$schema"] in _DRAFT_2020_12):
+            return None
+        schema = {keyword: value for keyword, value in schema.items() if keyword != "$schema"}
     try:
-        return jsonschema_rs.Draft202012Validator(schema, validate_formats=False)
-    except Exception:  # a schema jsonschema-rs will not compile keeps the jsonschema path
+        if not _agreed(schema):
+            return None
+        # offline: no retrieval of any kind, whatever the schema says (it is written by account users).
+        return jsonschema_rs.Draft202012Validator(schema, validate_formats=False, offline=True)
+    except Exception:  # too deep to walk, or a schema jsonschema-rs will not compile: the jsonschema path
         return None
 
 

@@ -112,9 +112,30 @@ def test_on_generated_json_a_fast_yes_is_a_jsonschema_yes(schema, payload):
         {"items": [{"type": "string"}]},  # 2020-12 reads an array here differently
         {"type": "decimal"},
         {"minimum": True},
+        # A nested `$schema` switches jsonschema's draft: under draft 3, 1.0 is no integer and
+        # `required` is a boolean of the property (found by review: jsonschema-rs stayed on 2020-12).
+        {"properties": {"a": {"$schema": "http://json-schema.org/draft-03/schema#", "type": "integer"}}},
+        {"items": {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "integer"}},
+        # A meta-schema jsonschema-rs does not know: it would fetch it (and obey its vocabularies).
+        {"$schema": "http://127.0.0.1:9/meta", "type": "string"},
+        {"$schema": "http://json-schema.org/draft-07/schema#", "type": "string"},
+        {"$schema": {"not": "a string"}, "type": "string"},
     ],
 )
 def test_schemas_with_other_keywords_keep_the_jsonschema_path(schema):
+    assert fast_validator(schema) is None
+
+
+def test_the_root_may_name_this_draft():
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "string"}
+    fast = fast_validator(schema)
+    assert fast is not None and accepts(fast, "a") and not accepts(fast, 1)
+
+
+def test_a_schema_too_deep_to_walk_keeps_the_jsonschema_path():
+    schema: dict = {"type": "integer"}
+    for _ in range(5000):
+        schema = {"items": schema}
     assert fast_validator(schema) is None
 
 
