@@ -29,7 +29,8 @@ def test_freezing_moves_the_surviving_objects_out_of_the_collectors_generations(
     assert all(gc.is_tracked(item) for item in kept)
     tracked_before = len(gc.get_objects())
     frozen = freeze_startup_objects()
-    assert frozen == gc.get_freeze_count() > 1000
+    # The count only falls after the freeze, as frozen objects are freed (a CI run saw 1 go while logging).
+    assert frozen > 1000 and 0 <= frozen - gc.get_freeze_count() < 100
     assert len(gc.get_objects()) < tracked_before - 1000  # what a full pass walks shrank by the frozen
 
 
