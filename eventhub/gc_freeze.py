@@ -5,8 +5,8 @@ lives as long as the process, yet every full collection walks all of it. On the 
 full pass held the GIL for 64-81 ms, three times in a short run and collecting nothing: every delivery
 lane in the process stopped meanwhile, which was the p99 of publish -> receipt (docs/performance.md,
 "Eighth round"). Frozen when the worker starts (and again once it is ready, for what its pool built),
-they are never walked again; objects made later are
-collected as before, and a frozen full pass took 4-11 ms.
+they are never walked again; objects made later are collected as before, and a frozen full pass took
+4-11 ms.
 """
 
 from __future__ import annotations

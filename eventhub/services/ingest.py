@@ -173,15 +173,28 @@ def _one_statement_is_all(
 _ACCOUNT, _EVENT_TYPE, _CAUSED_BY = (
     Event._meta.get_field(name) for name in ("account", "event_type", "caused_by")
 )
-# Every column of a new event in the model's order (Event(*values)), at its default until set. Shared by
-# all new events, so the defaults left in place must be immutable.
-_EVENT_ROW = {f.attname: None if f.primary_key else f.get_default() for f in Event._meta.concrete_fields}
-if not all(
-    isinstance(value, str | bool | int | type(None))
-    for name, value in _EVENT_ROW.items()
-    if name != "payload"
-):
-    raise TypeError(f"an Event default is mutable; _new_events would share it: {_EVENT_ROW}")
+# Every column of a new event in the model's order (Event(*values)), at its default until set. The row is
+# copied for every new event, so a default left in place is shared: it must be a constant. A callable default
+# (a fresh value per instance) is allowed only on the columns _new_events always sets.
+_SET_FOR_EACH_EVENT = frozenset({"token", "payload"})
+_EVENT_ROW = {
+    f.attname: None if f.primary_key or f.attname in _SET_FOR_EACH_EVENT else f.get_default()
+    for f in Event._meta.concrete_fields
+}
+
+
+def _check_event_row() -> None:
+    for column in Event._meta.concrete_fields:
+        if column.primary_key or column.attname in _SET_FOR_EACH_EVENT:
+            continue
+        shared = _EVENT_ROW[column.attname]
+        if (column.has_default() and callable(column.default)) or not isinstance(
+            shared, str | bool | int | None
+        ):
+            raise TypeError(f"Event.{column.attname}'s default is not a constant; _new_events would share it")
+
+
+_check_event_row()
 
 
 def _new_events(account: Account, specs: list[EventSpec]) -> tuple[list[PublishResult], list[Event]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 import pytest
 from django.db import connection
@@ -227,3 +228,13 @@ def test_non_json_and_empty_bodies_are_clear_400s(acme, event_types):
     assert bad.status_code == 400 and "not valid JSON" in bad.json()["message"]
     empty = client.post("/v1/events", data="", content_type="application/json")
     assert empty.status_code == 400 and "event_type" in empty.json()["errors"]
+
+
+@pytest.mark.parametrize("default", [list, uuid.uuid4])
+def test_new_events_refuse_a_default_they_would_share(monkeypatch, default):
+    """_new_events copies one row of defaults into every event: a per-instance default must fail loudly."""
+    from eventhub.services import ingest
+
+    monkeypatch.setattr(Event._meta.get_field("entity_type"), "default", default)
+    with pytest.raises(TypeError, match="entity_type"):
+        ingest._check_event_row()
